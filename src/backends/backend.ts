@@ -1,0 +1,28 @@
+import type { Kernels } from './kernels.js';
+
+export type BackendName = 'wasm' | 'wasm-scalar' | 'js';
+/** A float buffer: a byte pointer into linear memory (wasm) or a Float32Array (js). */
+export type Buf = number | Float32Array;
+/** An int32 buffer: a byte pointer (wasm) or an Int32Array (js). */
+export type IBuf = number | Int32Array;
+
+/** What an op needs from a backend: storage and a kernel table. Ops never know which one runs. */
+export interface Backend {
+  readonly name: BackendName;
+  // Ops pass Tensor.buf through without looking at it, so the table is typed loosely here; each
+  // backend checks its own table against Kernels<its F, its I> where it is built.
+  readonly k: Kernels<any, any>;
+  /** n float32 elements, zero-filled. */
+  alloc(n: number): Buf;
+  allocInt(n: number): IBuf;
+  free(buf: Buf | IBuf): void;
+  write(buf: Buf, data: ArrayLike<number>, offset?: number): void;
+  writeInt(buf: IBuf, data: ArrayLike<number>): void;
+  /** A copy of n elements starting at element `offset`. */
+  read(buf: Buf, n: number, offset?: number): Float32Array;
+  zero(buf: Buf, n: number): void;
+  /** Copies n float32 elements. */
+  copy(dst: Buf, src: Buf, n: number): void;
+  /** Bytes of the backend's storage (linear memory size for wasm). */
+  reservedBytes(): number;
+}

@@ -1,0 +1,23 @@
+import type { Backend, Buf, IBuf } from './backend.js';
+import type { Kernels } from './kernels.js';
+import * as ref from '../ref/index.js';
+
+const kernels: Kernels<Float32Array, Int32Array> = ref;
+
+/** The plain TypeScript reference backend: every kernel over Float32Array (src/ref/). */
+export function jsBackend(): Backend {
+  let bytes = 0;
+  return {
+    name: 'js',
+    k: kernels,
+    alloc: (n) => { bytes += n * 4; return new Float32Array(n); },
+    allocInt: (n) => { bytes += n * 4; return new Int32Array(n); },
+    free: (buf) => { bytes -= (buf as Float32Array | Int32Array).length * 4; },
+    write: (buf, data, offset = 0) => (buf as Float32Array).set(data, offset),
+    writeInt: (buf, data) => (buf as Int32Array).set(data),
+    read: (buf, n, offset = 0) => (buf as Float32Array).slice(offset, offset + n),
+    zero: (buf, n) => (buf as Float32Array).fill(0, 0, n),
+    copy: (dst, src, n) => (dst as Float32Array).set((src as Float32Array).subarray(0, n)),
+    reservedBytes: () => bytes,
+  } satisfies Backend & { alloc(n: number): Buf; allocInt(n: number): IBuf };
+}

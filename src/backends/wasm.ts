@@ -1,0 +1,125 @@
+import { instantiate } from '@assemblyscript/loader';
+import { HeedError } from '../errors.js';
+import type { Backend, BackendName, Buf, IBuf } from './backend.js';
+import { KERNEL_NAMES, type Kernels } from './kernels.js';
+import { SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from './wasm-binary.js';
+
+function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+// Feature probes: the smallest modules that use each feature (the SIMD probe is the real binary).
+const RELAXED_SIMD_PROBE = [0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 15, 1, 13, 0, 65, 1,
+  253, 15, 65, 2, 253, 15, 253, 128, 2, 11];
+const THREADS_PROBE = [0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 5, 4, 1, 3, 1, 1, 10, 11, 1, 9, 0, 65,
+  0, 254, 16, 2, 0, 26, 11];
+
+export interface Features { simd: boolean; relaxedSimd: boolean; threads: boolean }
+
+let simdBytes: Uint8Array<ArrayBuffer> | undefined;
+let features: Features | undefined;
+
+export function hostFeatures(): Features {
+  if (!features) {
+    simdBytes ??= decodeBase64(SIMD_WASM_BASE64);
+    features = {
+      simd: WebAssembly.validate(simdBytes),
+      relaxedSimd: WebAssembly.validate(new Uint8Array(RELAXED_SIMD_PROBE)),
+      threads: typeof SharedArrayBuffer !== 'undefined' && WebAssembly.validate(new Uint8Array(THREADS_PROBE)),
+    };
+  }
+  return features;
+}
+
+// One compiled Module per binary per process; every init() instantiates its own.
+const modules = new Map<'wasm' | 'wasm-scalar', Promise<WebAssembly.Module>>();
+
+export function compiledModule(name: 'wasm' | 'wasm-scalar'): Promise<WebAssembly.Module> {
+  let m = modules.get(name);
+  if (!m) {
+    const bytes = name === 'wasm' ? (simdBytes ??= decodeBase64(SIMD_WASM_BASE64)) : decodeBase64(SCALAR_WASM_BASE64);
+    m = WebAssembly.compile(bytes);
+    modules.set(name, m);
+    m.catch(() => modules.delete(name));
+  }
+  return m;
+}
+
+interface RawExports {
+  memory: WebAssembly.Memory;
+  alloc(bytes: number): number;
+  free(ptr: number): void;
+  fill_zero(ptr: number, bytes: number): void;
+  copy_bytes(dst: number, src: number, bytes: number): void;
+  simd_build(): number;
+}
+
+/** Turns an AssemblyScript abort or a wasm trap into a HeedError naming the kernel. */
+function asHeedError(e: unknown, what: string): HeedError {
+  if (e instanceof HeedError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/out of memory|memory access out of bounds|unreachable|Maximum call stack|could not allocate/i.test(msg) && !msg.startsWith('abort')) {
+    return new HeedError(`${what}: WebAssembly trap (${msg}); most likely linear memory is exhausted`, { cause: e });
+  }
+  return new HeedError(`${what}: ${msg}`, { cause: e });
+}
+
+/** Instantiates a wasm backend from a compiled module (ours, or one the platform compiled). */
+export async function wasmBackend(module: WebAssembly.Module, expected?: BackendName): Promise<Backend> {
+  let raw: RawExports & Record<string, unknown>;
+  try {
+    raw = (await instantiate(module, {})).exports as unknown as RawExports & Record<string, unknown>;
+  } catch (e) {
+    throw new HeedError(`could not instantiate the heed WebAssembly module: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  for (const name of [...KERNEL_NAMES, 'alloc', 'free', 'simd_build']) {
+    if (typeof raw[name] !== 'function') throw new HeedError(`the WebAssembly module is not heed's: it has no export '${name}'`);
+  }
+  const name: BackendName = raw.simd_build() === 1 ? 'wasm' : 'wasm-scalar';
+  if (expected && expected !== name) {
+    throw new HeedError(`backend '${expected}' was asked for but the module given is the '${name}' build`);
+  }
+  const memory = raw.memory;
+  // Views are re-created whenever memory.grow has replaced the buffer: a stale view reads zeros.
+  let buffer: ArrayBuffer | null = null;
+  let f32 = new Float32Array(0), i32 = new Int32Array(0);
+  const views = () => {
+    if (memory.buffer !== buffer) {
+      buffer = memory.buffer as ArrayBuffer;
+      f32 = new Float32Array(buffer);
+      i32 = new Int32Array(buffer);
+    }
+  };
+  const k = {} as Record<string, (...a: number[]) => number>;
+  for (const kn of KERNEL_NAMES) {
+    const fn = raw[kn] as (...a: number[]) => number;
+    k[kn] = (...a: number[]) => {
+      try { return fn(...a); } catch (e) { throw asHeedError(e, kn); }
+    };
+  }
+  const alloc = (n: number): number => {
+    const bytes = n * 4;
+    let p: number;
+    try { p = raw.alloc(bytes); } catch (e) {
+      throw new HeedError(`out of memory: could not allocate ${bytes} bytes of linear memory (${memory.buffer.byteLength} in use)`, { cause: e });
+    }
+    raw.fill_zero(p, bytes);
+    return p;
+  };
+  return {
+    name,
+    k: k as unknown as Kernels<number, number>,
+    alloc,
+    allocInt: alloc,
+    free: (p) => raw.free(p as number),
+    write: (p, data, offset = 0) => { views(); f32.set(data, ((p as number) >>> 2) + offset); },
+    writeInt: (p, data) => { views(); i32.set(data, (p as number) >>> 2); },
+    read: (p, n, offset = 0) => { views(); const s = ((p as number) >>> 2) + offset; return f32.slice(s, s + n); },
+    zero: (p, n) => raw.fill_zero(p as number, n * 4),
+    copy: (d, s, n) => raw.copy_bytes(d as number, s as number, n * 4),
+    reservedBytes: () => memory.buffer.byteLength,
+  } satisfies Backend & { alloc(n: number): Buf; allocInt(n: number): IBuf };
+}

@@ -1,0 +1,52 @@
+/** Every error heed raises for a caller's mistake or a failed operation. */
+export class HeedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'HeedError';
+  }
+}
+
+export const fmtShape = (s: readonly number[]): string => `[${s.join(',')}]`;
+
+/** Throws unless `shape` equals `want` exactly; the message names the argument and both shapes. */
+export function checkShape(name: string, shape: readonly number[], want: readonly number[]): void {
+  if (shape.length !== want.length || shape.some((d, i) => d !== want[i])) {
+    throw new HeedError(`${name}: expected shape ${fmtShape(want)}, got ${fmtShape(shape)}`);
+  }
+}
+
+/** Throws unless `shape` has one of the ranks in `ranks`; returns the shape. */
+export function checkRank(name: string, shape: readonly number[], ...ranks: number[]): readonly number[] {
+  if (!ranks.includes(shape.length)) {
+    const want = ranks.map((r) => `${r}`).join(' or ');
+    throw new HeedError(`${name}: expected a rank-${want} tensor, got shape ${fmtShape(shape)}`);
+  }
+  return shape;
+}
+
+/** Validates a shape given by a caller: non-negative integer dimensions. Returns a frozen copy. */
+export function validShape(name: string, shape: unknown): readonly number[] {
+  if (!Array.isArray(shape)) throw new HeedError(`${name}: shape must be an array of dimensions, got ${String(shape)}`);
+  for (const d of shape) {
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
+      throw new HeedError(`${name}: shape ${fmtShape(shape as number[])} has an invalid dimension ${String(d)} (dimensions are non-negative integers)`);
+    }
+  }
+  const size = shape.reduce((a: number, d: number) => a * d, 1);
+  if (!Number.isSafeInteger(size) || size > 2 ** 31 - 1) {
+    throw new HeedError(`${name}: shape ${fmtShape(shape as number[])} has too many elements (${size})`);
+  }
+  return Object.freeze([...(shape as number[])]);
+}
+
+export function checkFinitePositive(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+    throw new HeedError(`${name} must be a positive finite number, got ${String(v)}`);
+  }
+  return v;
+}
+
+export function checkFinite(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new HeedError(`${name} must be a finite number, got ${String(v)}`);
+  return v;
+}

@@ -1,0 +1,34 @@
+// heed.ops: every public op bound to its context (one line per op). The op files validate
+// arguments, allocate outputs and make one kernel call.
+import type { Context } from '../context.js';
+import type { Tensor } from '../tensor.js';
+import { adamw, type AdamwOptions } from './adamw.js';
+import { attention, attentionBackward, attentionWeights, type AttentionOptions } from './attention.js';
+import { gelu, geluBackward } from './gelu.js';
+import { layerNorm, layerNormBackward } from './layernorm.js';
+import { bceWithLogits, crossEntropy } from './loss.js';
+import { matmul, type MatmulOptions } from './matmul.js';
+import { softmax, softmaxBackward } from './softmax.js';
+
+export type { AdamwOptions, AttentionOptions, MatmulOptions };
+
+export function bindOps(ctx: Context) {
+  return {
+    matmul: (a: Tensor, b: Tensor, options?: MatmulOptions) => matmul(ctx, a, b, options),
+    softmax: (x: Tensor) => softmax(ctx, x),
+    softmaxBackward: (y: Tensor, dy: Tensor) => softmaxBackward(ctx, y, dy),
+    attention: (q: Tensor, k: Tensor, v: Tensor, options?: AttentionOptions) => attention(ctx, q, k, v, options),
+    attentionBackward: (q: Tensor, k: Tensor, v: Tensor, dout: Tensor, options?: AttentionOptions) =>
+      attentionBackward(ctx, q, k, v, dout, options),
+    attentionWeights: (q: Tensor, k: Tensor, options?: AttentionOptions) => attentionWeights(ctx, q, k, options),
+    layerNorm: (x: Tensor, gamma: Tensor, beta: Tensor, eps?: number) => layerNorm(ctx, x, gamma, beta, eps),
+    layerNormBackward: (x: Tensor, gamma: Tensor, dy: Tensor, eps?: number) => layerNormBackward(ctx, x, gamma, dy, eps),
+    gelu: (x: Tensor) => gelu(ctx, x),
+    geluBackward: (x: Tensor, dy: Tensor) => geluBackward(ctx, x, dy),
+    crossEntropy: (logits: Tensor, labels: Int32Array | ArrayLike<number>) => crossEntropy(ctx, logits, labels),
+    bceWithLogits: (logits: Tensor, targets: Float32Array | ArrayLike<number>) => bceWithLogits(ctx, logits, targets),
+    adamw: (param: Tensor, grad: Tensor, m: Tensor, v: Tensor, options: AdamwOptions) => adamw(ctx, param, grad, m, v, options),
+  };
+}
+
+export type Ops = ReturnType<typeof bindOps>;

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { HeedError, init } from '../../src/index.js';
+import { TAIL_DIMS, dotf, expectClose, numericGrad, randn } from '../util.js';
+
+const js = await init({ backend: 'js' });
+const SHAPES = TAIL_DIMS.map((C, i) => [1 + (i % 4), C] as const);
+
+function run(h: typeof js, N: number, C: number, seed: number, scale = 1, shift = 0) {
+  const x = h.tensor(randn(N * C, seed, scale).map((v) => v + shift), [N, C]);
+  const [g, b] = [randn(C, seed + 1), randn(C, seed + 2)].map((a) => h.tensor(a, [C]));
+  const dy = h.tensor(randn(N * C, seed + 3), [N, C]);
+  const y = h.ops.layerNorm(x, g, b);
+  const { dx, dgamma, dbeta } = h.ops.layerNormBackward(x, g, dy);
+  const out = [y, dx, dgamma, dbeta].map((t) => t.toArray());
+  for (const t of [x, g, b, dy, y, dx, dgamma, dbeta]) t.dispose();
+  return out;
+}
+
+describe('layerNorm: js reference', () => {
+  it.each(SHAPES)('backward matches finite differences of forward [%i,%i]', (N, C) => {
+    const x = randn(N * C, 7), g = randn(C, 8), b = randn(C, 9), dy = randn(N * C, 10);
+    const L = (xs: Float32Array, gs: Float32Array, bs: Float32Array) =>
+      dotf(js.ops.layerNorm(js.tensor(xs, [N, C]), js.tensor(gs, [C]), js.tensor(bs, [C])).toArray(), dy);
+    const r = js.ops.layerNormBackward(js.tensor(x, [N, C]), js.tensor(g, [C]), js.tensor(dy, [N, C]));
+    expectClose(r.dx.toArray(), numericGrad((v) => L(v, g, b), x), 2e-3, 1e-2);
+    expectClose(r.dgamma.toArray(), numericGrad((v) => L(x, v, b), g), 2e-3, 1e-2);
+    expectClose(r.dbeta.toArray(), numericGrad((v) => L(x, g, v), b), 2e-3, 1e-2);
+  });
+  it('normalises a known row: [1,2,3] → [-1.2247, 0, 1.2247]', () => {
+    const y = js.ops.layerNorm(js.tensor([1, 2, 3], [1, 3]), js.tensor([1, 1, 1], [3]), js.tensor([0, 0, 0], [3]));
+    expectClose(y.toArray(), [-1.2247357, 0, 1.2247357], 1e-6, 1e-6);
+  });
+  it('accepts any leading axes and keeps the shape', () => {
+    const y = js.ops.layerNorm(js.zeros([2, 3, 4]), js.zeros([4]), js.zeros([4]));
+    expect(y.shape).toEqual([2, 3, 4]);
+  });
+});
+
+describe.each(['wasm', 'wasm-scalar'] as const)('layerNorm: %s against js', async (backend) => {
+  const hw = await init({ backend });
+  it.each(SHAPES)('forward and backward agree [%i,%i]', (N, C) => {
+    const want = run(js, N, C, N * 100 + C), got = run(hw, N, C, N * 100 + C);
+    got.forEach((a, i) => expectClose(a, want[i], 1e-5, 1e-4));
+  });
+  it('stays accurate for rows with mean 1e4 and spread 1e-2 (two-pass statistics)', () => {
+    const want = run(js, 3, 33, 5, 1e-2, 1e4), got = run(hw, 3, 33, 5, 1e-2, 1e4);
+    // f32 input itself is quantised at 1e4 (ulp ≈ 1e-3): compare against the f64 oracle loosely but
+    // far tighter than E[x²]−E[x]² could ever manage (its variance would be pure rounding noise).
+    expectClose(got[0], want[0], 2e-3, 2e-3);
+  });
+});
+
+describe('layerNorm: errors', () => {
+  it('names gamma and both shapes', () => {
+    expect(() => js.ops.layerNorm(js.zeros([2, 4]), js.zeros([3]), js.zeros([4]))).toThrow(HeedError);
+    expect(() => js.ops.layerNorm(js.zeros([2, 4]), js.zeros([3]), js.zeros([4]))).toThrow('gamma: expected shape [4], got [3]');
+    expect(() => js.ops.layerNormBackward(js.zeros([2, 4]), js.zeros([4]), js.zeros([4, 2]))).toThrow('dy: expected shape [2,4], got [4,2]');
+  });
+});
