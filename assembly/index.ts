@@ -4,6 +4,7 @@ export { alloc, free, fill_zero, copy_bytes, simd_build } from "./memory";
 export { matmul_forward } from "./kernels/matmul";
 export { softmax_forward, softmax_backward } from "./kernels/softmax";
 export { attention_forward, attention_backward, attention_probs } from "./kernels/attention";
+export { split_heads_forward, split_heads_backward, merge_heads_forward, merge_heads_backward } from "./kernels/layout";
 export { layernorm_forward, layernorm_backward } from "./kernels/layernorm";
 export { gelu_forward, gelu_backward } from "./kernels/gelu";
 export {

@@ -4,6 +4,11 @@ import type { Features } from './backends/wasm.js';
 import { HeedError, fmtShape, validShape } from './errors.js';
 import { bindOps, type Ops } from './ops/index.js';
 import { Tensor } from './tensor.js';
+import { AttentionPoolingClassifier, type PoolingOptions } from './nn/pooling.js';
+import { TransformerClassifier, type TransformerOptions } from './nn/transformer.js';
+import { AdamwOptimizer, type AdamwOptimizerOptions } from './nn/optim.js';
+import { trainStep } from './nn/train.js';
+import type { Model } from './nn/model.js';
 
 /** One init(): a backend with its own storage (one WebAssembly instance and memory for wasm). */
 export class Context {
@@ -44,6 +49,36 @@ export class Context {
   /** A zero-filled tensor. */
   zeros(shape: readonly number[]): Tensor {
     return this.empty(validShape('zeros', shape));
+  }
+
+  /** A pre-norm transformer encoder classifier (see API.md for the exact PyTorch model). */
+  transformerClassifier(options: TransformerOptions): TransformerClassifier {
+    return new TransformerClassifier(this, options);
+  }
+
+  /** The article's attention-pooling classifier: embedding → score → masked softmax → weighted sum → head. */
+  attentionPoolingClassifier(options: PoolingOptions): AttentionPoolingClassifier {
+    return new AttentionPoolingClassifier(this, options);
+  }
+
+  /** torch.optim.AdamW over every parameter of `model` (one group), with optional clip_grad_norm_. */
+  adamwOptimizer(model: Model, options?: AdamwOptimizerOptions): AdamwOptimizer {
+    this.ownModel(model);
+    return new AdamwOptimizer(model, options);
+  }
+
+  /** One training step on a batch; returns the mean loss before the update. */
+  trainStep(model: Model, opt: AdamwOptimizer, tokens: ArrayLike<number>, shape: readonly number[], labels: ArrayLike<number>): number {
+    this.ownModel(model);
+    return trainStep(model, opt, tokens, shape, labels);
+  }
+
+  /** @internal */
+  ownModel(model: unknown): void {
+    if (!(model instanceof TransformerClassifier || model instanceof AttentionPoolingClassifier)) {
+      throw new HeedError('expected a heed model (transformerClassifier or attentionPoolingClassifier)');
+    }
+    if (model.ctx !== this) throw new HeedError('the model belongs to another heed context (each init() owns its models)');
   }
 
   /** { bytes: linear memory (wasm) or array bytes (js) in use by the backend,

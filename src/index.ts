@@ -10,6 +10,10 @@ export type { Context } from './context.js';
 export type { BackendName } from './backends/backend.js';
 export type { Features } from './backends/wasm.js';
 export type { Ops } from './ops/index.js';
+export type { TransformerClassifier, TransformerOptions } from './nn/transformer.js';
+export type { AttentionPoolingClassifier, PoolingOptions } from './nn/pooling.js';
+export type { Model, ModelConfig, TransformerConfig, PoolingConfig, StateDict, ForwardOptions } from './nn/model.js';
+export type { AdamwOptimizer, AdamwOptimizerOptions } from './nn/optim.js';
 
 export interface InitOptions {
   /** 'wasm' (SIMD), 'wasm-scalar' or 'js'. Without it: 'wasm' where the host validates SIMD,

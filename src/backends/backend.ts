@@ -23,6 +23,10 @@ export interface Backend {
   zero(buf: Buf, n: number): void;
   /** Copies n float32 elements. */
   copy(dst: Buf, src: Buf, n: number): void;
+  /** A view of n floats at element `offset` of buf, sharing its storage (a pointer for wasm). */
+  sub(buf: Buf, offset: number, n: number): Buf;
+  /** An int32 view of n elements at element `offset` of a float buffer, sharing its storage. */
+  subInt(buf: Buf, offset: number, n: number): IBuf;
   /** Bytes of the backend's storage (linear memory size for wasm). */
   reservedBytes(): number;
 }

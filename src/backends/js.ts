@@ -18,6 +18,11 @@ export function jsBackend(): Backend {
     read: (buf, n, offset = 0) => (buf as Float32Array).slice(offset, offset + n),
     zero: (buf, n) => (buf as Float32Array).fill(0, 0, n),
     copy: (dst, src, n) => (dst as Float32Array).set((src as Float32Array).subarray(0, n)),
+    sub: (buf, offset, n) => (buf as Float32Array).subarray(offset, offset + n),
+    subInt: (buf, offset, n) => {
+      const f = buf as Float32Array;
+      return new Int32Array(f.buffer, f.byteOffset + offset * 4, n);
+    },
     reservedBytes: () => bytes,
   } satisfies Backend & { alloc(n: number): Buf; allocInt(n: number): IBuf };
 }

@@ -37,6 +37,16 @@ export interface Kernels<F, I> {
                   B: number, H: number, T: number, S: number, D: number,
                   scale: number, causal: number): void;
 
+  // layout.ts
+  /** q, k, v [B,H,T,D] ← qkv [B,T,3,H,D] (the QKV projection's rows: q heads, k heads, v heads). */
+  split_heads_forward(q: F, k: F, v: F, qkv: F, B: number, T: number, H: number, D: number): void;
+  /** dqkv [B,T,3,H,D] += dq, dk, dv [B,H,T,D]. */
+  split_heads_backward(dqkv: F, dq: F, dk: F, dv: F, B: number, T: number, H: number, D: number): void;
+  /** y [B,T,H,D] ← x [B,H,T,D]. */
+  merge_heads_forward(y: F, x: F, B: number, T: number, H: number, D: number): void;
+  /** dx [B,H,T,D] += dy [B,T,H,D]. */
+  merge_heads_backward(dx: F, dy: F, B: number, T: number, H: number, D: number): void;
+
   // layernorm.ts
   /** y = (x − mean)·rstd·gamma + beta over rows; x, y [N,C]; gamma, beta [C]. */
   layernorm_forward(y: F, x: F, gamma: F, beta: F, N: number, C: number, eps: number): void;
@@ -89,6 +99,7 @@ export const KERNEL_NAMES = [
   'matmul_forward',
   'softmax_forward', 'softmax_backward',
   'attention_forward', 'attention_backward', 'attention_probs',
+  'split_heads_forward', 'split_heads_backward', 'merge_heads_forward', 'merge_heads_backward',
   'layernorm_forward', 'layernorm_backward',
   'gelu_forward', 'gelu_backward',
   'embedding_forward', 'embedding_backward', 'bias_forward', 'bias_backward',

@@ -48,6 +48,9 @@ export function compiledModule(name: 'wasm' | 'wasm-scalar'): Promise<WebAssembl
   return m;
 }
 
+// wasm32 addresses stop at 4 GiB; a larger request must fail here, not wrap around in the ABI.
+const MAX_ALLOC_BYTES = 2 ** 32 - 2 ** 16;
+
 interface RawExports {
   memory: WebAssembly.Memory;
   alloc(bytes: number): number;
@@ -102,6 +105,9 @@ export async function wasmBackend(module: WebAssembly.Module, expected?: Backend
   }
   const alloc = (n: number): number => {
     const bytes = n * 4;
+    if (bytes > MAX_ALLOC_BYTES) {
+      throw new HeedError(`out of memory: ${bytes} bytes asked for, more than 32-bit WebAssembly memory can hold (4 GiB)`);
+    }
     let p: number;
     try { p = raw.alloc(bytes); } catch (e) {
       throw new HeedError(`out of memory: could not allocate ${bytes} bytes of linear memory (${memory.buffer.byteLength} in use)`, { cause: e });
@@ -120,6 +126,8 @@ export async function wasmBackend(module: WebAssembly.Module, expected?: Backend
     read: (p, n, offset = 0) => { views(); const s = ((p as number) >>> 2) + offset; return f32.slice(s, s + n); },
     zero: (p, n) => raw.fill_zero(p as number, n * 4),
     copy: (d, s, n) => raw.copy_bytes(d as number, s as number, n * 4),
+    sub: (p, offset) => (p as number) + offset * 4,
+    subInt: (p, offset) => (p as number) + offset * 4,
     reservedBytes: () => memory.buffer.byteLength,
   } satisfies Backend & { alloc(n: number): Buf; allocInt(n: number): IBuf };
 }

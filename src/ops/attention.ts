@@ -1,6 +1,88 @@
-// PLACEHOLDER: being written
+import type { Context } from '../context.js';
+import { HeedError, checkFinitePositive, checkRank, checkShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
+
+/** keyMask: [B,S] of 1 (keep) / 0 (padding); causal: query i sees keys 0..i (top-left aligned,
+ *  as torch's scaled_dot_product_attention(is_causal=True)); scale: defaults to 1/√D. */
 export interface AttentionOptions { keyMask?: Tensor; causal?: boolean; scale?: number }
-export function attention(..._a: unknown[]): Tensor { throw new Error('ni'); }
-export function attentionBackward(..._a: unknown[]): { dq: Tensor; dk: Tensor; dv: Tensor } { throw new Error('ni'); }
-export function attentionWeights(..._a: unknown[]): Tensor { throw new Error('ni'); }
+
+interface Dims { B: number; H: number; T: number; S: number; D: number; scale: number; causal: number;
+                 mask: Tensor | undefined }
+
+/** Validates q [B,H,T,D], k [B,H,S,D], v like k (null: no v, for the weights) and the options.
+ *  The default scale is 1/√D (1 when D = 0, where every score is 0 anyway). */
+function dims(ctx: Context, q: Tensor, k: Tensor, v: Tensor | null, options: AttentionOptions | undefined): Dims {
+  const [B, H, T, D] = checkRank('q', ctx.own('q', q), 4);
+  const ks = checkRank('k', ctx.own('k', k), 4);
+  const S = ks[2];
+  checkShape('k', ks, [B, H, S, D]);
+  if (v !== null) checkShape('v', ctx.own('v', v), [B, H, S, D]);
+  if (options != null && typeof options !== 'object') {
+    throw new HeedError(`attention options must be an object, got ${typeof options}`);
+  }
+  const { keyMask, causal, scale } = options ?? {};
+  if (keyMask != null) checkShape('keyMask', ctx.own('keyMask', keyMask), [B, S]);
+  if (causal != null && typeof causal !== 'boolean') {
+    throw new HeedError(`causal must be a boolean, got ${String(causal)}`);
+  }
+  if (scale != null) checkFinitePositive('scale', scale);
+  return { B, H, T, S, D, scale: scale ?? (D > 0 ? 1 / Math.sqrt(D) : 1), causal: causal ? 1 : 0, mask: keyMask ?? undefined };
+}
+
+/** softmax(q·kᵀ·scale + masks)·v for q [B,H,T,D], k, v [B,H,S,D]; returns [B,H,T,D]. A query
+ *  row whose keys are all masked returns zeros. Never builds the T×S weights. */
+export function attention(ctx: Context, q: Tensor, k: Tensor, v: Tensor, options?: AttentionOptions): Tensor {
+  const { B, H, T, S, D, scale, causal, mask } = dims(ctx, q, k, v, options);
+  const out = ctx.empty([B, H, T, D]);
+  if (out.size === 0 || S === 0) return out;         // no keys: every row is masked, out = 0
+  const lse = ctx.empty([B, H, T]);
+  try {
+    ctx.k.attention_forward(out.buf, lse.buf, q.buf, k.buf, v.buf, mask ? mask.buf : q.buf, mask ? 1 : 0,
+      B, H, T, S, D, scale, causal);
+  } catch (e) {
+    out.dispose();
+    throw e;
+  } finally {
+    lse.dispose();
+  }
+  return out;
+}
+
+/** Gradients of attention given dout [B,H,T,D]: recomputes out and each row's log-sum-exp, then
+ *  the probabilities row by row. Fully masked rows get zero gradients. */
+export function attentionBackward(ctx: Context, q: Tensor, k: Tensor, v: Tensor, dout: Tensor,
+                                  options?: AttentionOptions): { dq: Tensor; dk: Tensor; dv: Tensor } {
+  const { B, H, T, S, D, scale, causal, mask } = dims(ctx, q, k, v, options);
+  checkShape('dout', ctx.own('dout', dout), [B, H, T, D]);
+  const dq = ctx.empty(q.shape), dk = ctx.empty(k.shape), dv = ctx.empty(k.shape); // zeroed; kernels accumulate
+  if (dq.size === 0 || dk.size === 0) return { dq, dk, dv }; // no queries, no keys or D = 0: all zero
+  const out = ctx.empty([B, H, T, D]), lse = ctx.empty([B, H, T]);
+  try {
+    const m = mask ? mask.buf : q.buf, useMask = mask ? 1 : 0;
+    ctx.k.attention_forward(out.buf, lse.buf, q.buf, k.buf, v.buf, m, useMask, B, H, T, S, D, scale, causal);
+    ctx.k.attention_backward(dq.buf, dk.buf, dv.buf, q.buf, k.buf, v.buf, out.buf, lse.buf, dout.buf,
+      m, useMask, B, H, T, S, D, scale, causal);
+  } catch (e) {
+    for (const t of [dq, dk, dv]) t.dispose();
+    throw e;
+  } finally {
+    out.dispose();
+    lse.dispose();
+  }
+  return { dq, dk, dv };
+}
+
+/** The attention weights softmax(q·kᵀ·scale + masks) as [B,H,T,S]: each row sums to 1, or is all
+ *  zeros when its keys are all masked. For inspection; it is the T×S matrix training avoids. */
+export function attentionWeights(ctx: Context, q: Tensor, k: Tensor, options?: AttentionOptions): Tensor {
+  const { B, H, T, S, D, scale, causal, mask } = dims(ctx, q, k, null, options);
+  const p = ctx.empty([B, H, T, S]);
+  if (p.size === 0) return p;
+  try {
+    ctx.k.attention_probs(p.buf, q.buf, k.buf, mask ? mask.buf : q.buf, mask ? 1 : 0, B, H, T, S, D, scale, causal);
+  } catch (e) {
+    p.dispose();
+    throw e;
+  }
+  return p;
+}

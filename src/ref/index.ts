@@ -2,6 +2,7 @@
 export * from './matmul.js';
 export * from './softmax.js';
 export * from './attention.js';
+export * from './layout.js';
 export * from './layernorm.js';
 export * from './gelu.js';
 export * from './embed.js';

@@ -1,3 +1,33 @@
-// PLACEHOLDER: being written
-export function cross_entropy(..._a: unknown[]): any { throw new Error("cross_entropy: not implemented"); }
-export function bce_with_logits(..._a: unknown[]): any { throw new Error("bce_with_logits: not implemented"); }
+// Loss reference: the oracle for assembly/kernels/loss.ts, in f64. Both kernels return the mean
+// loss, WRITE dlogits (not accumulated) and return 0 for N = 0.
+type F32 = Float32Array;
+type I32 = Int32Array;
+
+/** Mean softmax cross-entropy: loss = mean(logsumexp(x) − x[label]) (max subtracted first);
+ *  dlogits = (softmax(x) − onehot(label)) / N. logits, dlogits [N,C]; labels [N]. */
+export function cross_entropy(dlogits: F32, logits: F32, labels: I32, N: number, C: number): number {
+  let total = 0;
+  for (let n = 0; n < N; n++) {
+    const o = n * C;
+    let mx = -Infinity;
+    for (let i = 0; i < C; i++) mx = Math.max(mx, logits[o + i]);
+    let sum = 0;
+    for (let i = 0; i < C; i++) sum += Math.exp(logits[o + i] - mx);
+    const label = labels[n];
+    total += mx + Math.log(sum) - logits[o + label];
+    for (let i = 0; i < C; i++) dlogits[o + i] = (Math.exp(logits[o + i] - mx) / sum - (i === label ? 1 : 0)) / N;
+  }
+  return N > 0 ? total / N : 0;
+}
+
+/** Mean binary cross-entropy with logits, PyTorch's stable form:
+ *  loss = mean(max(x, 0) − x·t + log1p(e^(−|x|))); dlogits = (σ(x) − t) / N. logits, targets [N]. */
+export function bce_with_logits(dlogits: F32, logits: F32, targets: F32, N: number): number {
+  let total = 0;
+  for (let i = 0; i < N; i++) {
+    const x = logits[i], t = targets[i], e = Math.exp(-Math.abs(x));
+    total += Math.max(x, 0) - x * t + Math.log1p(e);
+    dlogits[i] = ((x >= 0 ? 1 / (1 + e) : e / (1 + e)) - t) / N;
+  }
+  return N > 0 ? total / N : 0;
+}

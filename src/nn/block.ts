@@ -1,0 +1,84 @@
+// One allocation for many named tensors (llm.c's parameter block): parameters, gradients and
+// AdamW state share one layout, so zeroing, clipping and the optimizer are one kernel call each,
+// and stateDict / safetensors are views at offsets.
+import type { Backend, Buf, IBuf } from '../backends/backend.js';
+import type { Rng } from './rng.js';
+
+export type Init = { normal: number } | { uniform: number } | { constant: number };
+
+export interface ParamSpec { name: string; shape: number[]; init: Init }
+
+export interface ParamEntry { name: string; shape: readonly number[]; offset: number; size: number; init: Init }
+
+export class ParamLayout {
+  readonly entries: readonly ParamEntry[];
+  readonly total: number;
+  readonly #byName = new Map<string, ParamEntry>();
+
+  constructor(specs: ParamSpec[]) {
+    let offset = 0;
+    this.entries = specs.map((s) => {
+      const size = s.shape.reduce((a, d) => a * d, 1);
+      const e = { name: s.name, shape: Object.freeze([...s.shape]), offset, size, init: s.init };
+      offset += size;
+      this.#byName.set(s.name, e);
+      return e;
+    });
+    this.total = offset;
+  }
+
+  get(name: string): ParamEntry {
+    const e = this.#byName.get(name);
+    if (!e) throw new Error(`internal: no parameter ${name}`);
+    return e;
+  }
+
+  has(name: string): boolean {
+    return this.#byName.has(name);
+  }
+
+  /** Initial values in layout order, drawn from rng in the same order every time. */
+  initialValues(rng: Rng): Float32Array {
+    const v = new Float32Array(this.total);
+    for (const e of this.entries) {
+      const init = e.init;
+      for (let i = 0; i < e.size; i++) {
+        v[e.offset + i] = 'normal' in init ? rng.normal() * init.normal
+          : 'uniform' in init ? (rng.uniform() * 2 - 1) * init.uniform : init.constant;
+      }
+    }
+    return v;
+  }
+}
+
+/** Sequential sub-allocation of one float buffer: the activation arena of one batch shape. */
+export class Arena {
+  #used = 0;
+  constructor(readonly be: Backend, readonly buf: Buf, readonly capacity: number) {}
+
+  take(n: number): Buf {
+    const b = this.be.sub(this.buf, this.#used, n);
+    this.#used += align(n);
+    return b;
+  }
+
+  takeInt(n: number): IBuf {
+    const b = this.be.subInt(this.buf, this.#used, n);
+    this.#used += align(n);
+    return b;
+  }
+
+  get used(): number {
+    return this.#used;
+  }
+}
+
+/** Sizes are rounded up to 4 floats so that every buffer starts 16-byte aligned (f32x4). */
+export const align = (n: number): number => (n + 3) & ~3;
+
+/** Counts the floats a plan takes without allocating: the same plan code runs on it first. */
+export class SizingArena {
+  used = 0;
+  take(n: number): number { this.used += align(n); return 0; }
+  takeInt(n: number): number { this.used += align(n); return 0; }
+}

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { HeedError, init } from '../../src/index.js';
+import { TAIL_DIMS, expectClose, numericGrad, randint, randn, rng } from '../util.js';
+
+const js = await init({ backend: 'js' });
+type H = typeof js;
+const SHAPES = TAIL_DIMS.map((C, i) => [1 + (i % 4), C] as const);
+
+function ce(h: H, logits: ArrayLike<number>, labels: ArrayLike<number>, N: number, C: number) {
+  const x = h.tensor(logits, [N, C]);
+  const { loss, dlogits } = h.ops.crossEntropy(x, labels);
+  const d = dlogits.toArray();
+  x.dispose(); dlogits.dispose();
+  return { loss, d };
+}
+
+function bce(h: H, logits: ArrayLike<number>, targets: ArrayLike<number>) {
+  const x = h.tensor(logits, [logits.length]);
+  const { loss, dlogits } = h.ops.bceWithLogits(x, targets);
+  const d = dlogits.toArray();
+  x.dispose(); dlogits.dispose();
+  return { loss, d };
+}
+
+const binary = (n: number, seed: number) => { const u = rng(seed); return Float32Array.from({ length: n }, () => (u() < 0.5 ? 0 : 1)); };
+
+describe('losses: js reference', () => {
+  it.each(SHAPES)('crossEntropy dlogits matches finite differences of the loss [%i,%i]', (N, C) => {
+    const x = randn(N * C, N + C, 2), labels = randint(N, 0, C, N * C);
+    const g = numericGrad((xs) => ce(js, xs, labels, N, C).loss, x);
+    expectClose(ce(js, x, labels, N, C).d, g, 1e-4, 1e-2);
+  });
+  it.each(TAIL_DIMS)('bceWithLogits dlogits matches finite differences of the loss [%i]', (N) => {
+    const x = randn(N, N, 2), t = binary(N, N + 1);
+    const g = numericGrad((xs) => bce(js, xs, t).loss, x);
+    expectClose(bce(js, x, t).d, g, 1e-4, 1e-2);
+  });
+  it('known answers: CE of [[0,0]] is ln 2, BCE of logit 0 is ln 2', () => {
+    const c = ce(js, [0, 0], [0], 1, 2);
+    expect(c.loss).toBeCloseTo(Math.LN2, 12);
+    expectClose(c.d, [-0.5, 0.5], 1e-7, 0);
+    const b = bce(js, [0], [1]);
+    expect(b.loss).toBeCloseTo(Math.LN2, 12);
+    expectClose(b.d, [-0.5], 1e-7, 0);
+  });
+  it('matches PyTorch known answers (F.cross_entropy, F.binary_cross_entropy_with_logits)', () => {
+    // ln(e+e²+e³) − 3 and ln(e^0.5+e^−1+e^4) − 0.5, averaged; gradients from PyTorch 1.13.
+    const c = ce(js, [1, 2, 3, 0.5, -1, 4], [2, 0], 2, 3);
+    expect(c.loss).toBeCloseTo(1.9719377756118774, 6);
+    expectClose(c.d, [0.04501529037952423, 0.12236424535512924, -0.1673794984817505,
+      -0.48543912172317505, 0.0032489714212715626, 0.48219016194343567], 1e-7, 1e-6);
+    const b = bce(js, [2, -1, 0, 3], [0, 1, 1, 1]);
+    expect(b.loss).toBeCloseTo(1.0454810857772827, 6);
+    expectClose(b.d, [0.22019925713539124, -0.18276464939117432, -0.125, -0.01185646653175354], 1e-7, 1e-6);
+  });
+  it('BCE takes soft targets in [0,1] and logits shaped [N,1]', () => {
+    const x = js.tensor([0.5, -2], [2, 1]);
+    const r = js.ops.bceWithLogits(x, [0.25, 1]);
+    expect(r.dlogits.shape).toEqual([2, 1]);
+    const want = (0.5 - 0.5 * 0.25 + Math.log1p(Math.exp(-0.5)) + 2 + Math.log1p(Math.exp(-2))) / 2;
+    expect(r.loss).toBeCloseTo(want, 7);
+  });
+});
+
+describe.each(['wasm', 'wasm-scalar', 'js'] as const)('losses: N = 0 on %s', async (backend) => {
+  const h = backend === 'js' ? js : await init({ backend });
+  it('gives loss 0 (not NaN) and empty gradients', () => {
+    const c = h.ops.crossEntropy(h.zeros([0, 3]), []);
+    expect(c.loss).toBe(0);
+    expect(c.dlogits.shape).toEqual([0, 3]);
+    const b = h.ops.bceWithLogits(h.zeros([0]), new Float32Array(0));
+    expect(b.loss).toBe(0);
+    expect(b.dlogits.shape).toEqual([0]);
+  });
+});
+
+describe.each(['wasm', 'wasm-scalar'] as const)('losses: %s against js', async (backend) => {
+  const hw = await init({ backend });
+  it.each(SHAPES)('crossEntropy agrees [%i,%i]', (N, C) => {
+    const x = randn(N * C, N * 100 + C, 3), labels = randint(N, 0, C, N + C);
+    const want = ce(js, x, labels, N, C), got = ce(hw, x, labels, N, C);
+    expectClose([got.loss], [want.loss], 1e-6, 1e-5);
+    expectClose(got.d, want.d, 1e-5, 1e-4);
+  });
+  it.each(TAIL_DIMS)('bceWithLogits agrees [%i]', (N) => {
+    const x = randn(N, N * 7, 3), t = binary(N, N);
+    const want = bce(js, x, t), got = bce(hw, x, t);
+    expectClose([got.loss], [want.loss], 1e-6, 1e-5);
+    expectClose(got.d, want.d, 1e-5, 1e-4);
+  });
+  it('crossEntropy stays finite and matches for logits of ±1e4 (max subtracted)', () => {
+    // C = 5 puts columns in the f32x4 body and the tail; the label sits on the max, the min and between.
+    const x = [1e4, -1e4, 0, 1e4, -1e4, -1e4, -1e4, 1e4, 5, -3, 0, 1e4, -1e4, 2, 1e4];
+    const labels = [1, 2, 4];
+    const want = ce(js, x, labels, 3, 5), got = ce(hw, x, labels, 3, 5);
+    expect(Number.isFinite(got.loss)).toBe(true);
+    for (const v of got.d) expect(Number.isFinite(v)).toBe(true);
+    expectClose([got.loss], [want.loss], 1e-6, 1e-5);
+    expectClose(got.d, want.d, 1e-5, 1e-4);
+    // row 0: 1e4 + ln 2 − (−1e4) (two tied maxima); row 1: ≈ 0 (label on the max); row 2: ln 2 (tied).
+    expect(want.loss).toBeCloseTo((2e4 + 2 * Math.LN2) / 3, 6);
+  });
+  it('bceWithLogits stays finite and matches for logits of ±1e4', () => {
+    const x = [1e4, -1e4, 1e4, -1e4, 30, -30, 0], t = [1, 1, 0, 0, 1, 0, 1];
+    const want = bce(js, x, t), got = bce(hw, x, t);
+    expect(Number.isFinite(got.loss)).toBe(true);
+    for (const v of got.d) expect(Number.isFinite(v)).toBe(true);
+    expectClose([got.loss], [want.loss], 1e-6, 1e-5);
+    expectClose(got.d, want.d, 1e-5, 1e-4);
+    expect(want.loss).toBeCloseTo((2e4 + 2 * Math.log1p(Math.exp(-30)) + Math.LN2) / 7, 6);
+  });
+  it('writes dlogits rather than accumulating (kernel contract)', () => {
+    const x = hw.tensor([0, 0], [1, 2]), d = hw.tensor([5, 5], [1, 2]);
+    const loss = hw.withInts([1], (ib) => hw.k.cross_entropy(d.buf, x.buf, ib, 1, 2));
+    expect(loss).toBeCloseTo(Math.LN2, 6);
+    expectClose(d.toArray(), [0.5, -0.5], 1e-7, 0);
+  });
+});
+
+describe('losses: errors', () => {
+  const x = js.zeros([3, 4]);
+  it('crossEntropy checks the logits rank and the labels length', () => {
+    expect(() => js.ops.crossEntropy(js.zeros([4]), [0, 1, 2, 3])).toThrow(HeedError);
+    expect(() => js.ops.crossEntropy(js.zeros([4]), [0, 1, 2, 3])).toThrow('logits: expected a rank-2 tensor, got shape [4]');
+    expect(() => js.ops.crossEntropy(x, [0, 1])).toThrow('labels: expected 3 labels (one per row of logits [3,4]), got 2');
+    expect(() => js.ops.crossEntropy(x, 3 as never)).toThrow('labels: expected an array or typed array, got number');
+  });
+  it('crossEntropy names the offending label index and value', () => {
+    expect(() => js.ops.crossEntropy(x, [0, 4, 1])).toThrow('labels[1]: expected an integer class in [0, 4), got 4');
+    expect(() => js.ops.crossEntropy(x, Int32Array.from([0, 1, -1]))).toThrow('labels[2]: expected an integer class in [0, 4), got -1');
+    expect(() => js.ops.crossEntropy(x, [1.5, 0, 0])).toThrow('labels[0]: expected an integer class in [0, 4), got 1.5');
+    expect(() => js.ops.crossEntropy(x, [0, NaN, 0])).toThrow('labels[1]: expected an integer class in [0, 4), got NaN');
+  });
+  it('bceWithLogits checks the logits shape, the targets length and their range', () => {
+    expect(() => js.ops.bceWithLogits(js.zeros([2, 2]), [0, 1])).toThrow('logits: expected shape [N] or [N,1], got [2,2]');
+    expect(() => js.ops.bceWithLogits(js.zeros([2, 1, 1]), [0, 1])).toThrow('logits: expected a rank-1 or 2 tensor, got shape [2,1,1]');
+    expect(() => js.ops.bceWithLogits(js.zeros([3]), [0, 1])).toThrow('targets: expected 3 targets (one per logit of [3]), got 2');
+    expect(() => js.ops.bceWithLogits(js.zeros([3]), [0, 2, 1])).toThrow('targets[1]: expected a number in [0, 1], got 2');
+    expect(() => js.ops.bceWithLogits(js.zeros([3]), Float32Array.from([0, 1, NaN]))).toThrow('targets[2]: expected a number in [0, 1], got NaN');
+    expect(() => js.ops.bceWithLogits(js.zeros([3]), [0, 1, -0.5])).toThrow(HeedError);
+  });
+});
