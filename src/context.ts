@@ -9,6 +9,7 @@ import { TransformerClassifier, type TransformerOptions } from './nn/transformer
 import { AdamwOptimizer, type AdamwOptimizerOptions } from './nn/optim.js';
 import { trainStep } from './nn/train.js';
 import type { Model } from './nn/model.js';
+import { loadModel, saveModel, type LoadedModel, type ModelFileExtras } from './io/model-file.js';
 
 /** One init(): a backend with its own storage (one WebAssembly instance and memory for wasm). */
 export class Context {
@@ -71,6 +72,17 @@ export class Context {
   trainStep(model: Model, opt: AdamwOptimizer, tokens: ArrayLike<number>, shape: readonly number[], labels: ArrayLike<number>): number {
     this.ownModel(model);
     return trainStep(model, opt, tokens, shape, labels);
+  }
+
+  /** The model as safetensors bytes (PyTorch names, F32) with config, tokenizer and labels. */
+  saveModel(model: Model, extras?: ModelFileExtras): Uint8Array {
+    this.ownModel(model);
+    return saveModel(model, extras);
+  }
+
+  /** A model (in this context), tokenizer JSON and labels from safetensors bytes; validates everything. */
+  loadModel(bytes: Uint8Array): LoadedModel {
+    return loadModel(this, bytes);
   }
 
   /** @internal */

@@ -14,6 +14,8 @@ export type { TransformerClassifier, TransformerOptions } from './nn/transformer
 export type { AttentionPoolingClassifier, PoolingOptions } from './nn/pooling.js';
 export type { Model, ModelConfig, TransformerConfig, PoolingConfig, StateDict, ForwardOptions } from './nn/model.js';
 export type { AdamwOptimizer, AdamwOptimizerOptions } from './nn/optim.js';
+export type { LoadedModel, ModelFileExtras } from './io/model-file.js';
+export { decodeSafetensors, encodeSafetensors } from './io/safetensors.js';
 
 export interface InitOptions {
   /** 'wasm' (SIMD), 'wasm-scalar' or 'js'. Without it: 'wasm' where the host validates SIMD,

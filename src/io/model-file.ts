@@ -1,0 +1,85 @@
+// heed model files: safetensors with the PyTorch parameter names, F32, and string metadata
+// { format: "heed", config, tokenizer, labels } (each a JSON text). The same model, tokenizer and
+// labels give the same bytes: no timestamp, path or host detail is written.
+import type { Context } from '../context.js';
+import { HeedError } from '../errors.js';
+import type { Model, ModelConfig } from '../nn/model.js';
+import { AttentionPoolingClassifier, poolingConfig } from '../nn/pooling.js';
+import { TransformerClassifier, transformerConfig } from '../nn/transformer.js';
+import { parseStrictJson } from './json.js';
+import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
+
+export interface ModelFileExtras {
+  /** The tokenizer's JSON form (anything with toJSON(), or a plain JSON value). */
+  tokenizer?: unknown;
+  /** Label strings in class-id order (two for classes: 1, negative first). */
+  labels?: readonly string[];
+}
+
+export interface LoadedModel { model: Model; tokenizer: unknown; labels: string[] }
+
+function labelCount(c: ModelConfig): number {
+  return c.classes === 1 ? 2 : c.classes;
+}
+
+export function saveModel(model: Model, extras: ModelFileExtras = {}): Uint8Array {
+  model.alive();
+  const n = labelCount(model.config);
+  const labels = extras.labels ?? Array.from({ length: n }, (_, i) => String(i));
+  if (!Array.isArray(labels) || labels.length !== n || !labels.every((l) => typeof l === 'string')) {
+    throw new HeedError(`saveModel: labels must be ${n} strings for a model with classes ${model.config.classes}, got ${JSON.stringify(labels)}`);
+  }
+  const sd = model.stateDict();
+  const tensors = model.layout.entries.map((e) => ({ name: e.name, shape: e.shape, data: sd[e.name].data }));
+  const tokenizer = JSON.stringify(extras.tokenizer ?? null);
+  if (tokenizer === undefined) throw new HeedError('saveModel: tokenizer is not JSON-serialisable');
+  return encodeSafetensors(tensors, {
+    format: 'heed',
+    config: JSON.stringify(model.config),
+    tokenizer,
+    labels: JSON.stringify(labels),
+  });
+}
+
+export function loadModel(ctx: Context, bytes: Uint8Array, what = 'model file'): LoadedModel {
+  const { metadata, tensors } = decodeSafetensors(bytes, what);
+  const err = (msg: string): never => { throw new HeedError(`${what}: ${msg}`); };
+  if (metadata.format !== 'heed') err(`not a heed model (metadata format is ${metadata.format === undefined ? 'missing' : JSON.stringify(metadata.format)})`);
+  const json = (key: string): unknown => {
+    if (metadata[key] === undefined) err(`metadata has no "${key}"`);
+    return parseStrictJson(metadata[key], `${what} metadata "${key}"`);
+  };
+  const raw = json('config') as Record<string, unknown> | null;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return err('config is not an object');
+  let config: ModelConfig;
+  try {
+    if (raw.kind === 'transformer') config = transformerConfig(raw as never);
+    else if (raw.kind === 'pooling') config = poolingConfig(raw as never);
+    else return err(`config kind ${JSON.stringify(raw.kind)} is neither "transformer" nor "pooling"`);
+  } catch (e) {
+    return err(`config is invalid: ${(e as Error).message}`);
+  }
+  const labels = json('labels');
+  const n = labelCount(config);
+  if (!Array.isArray(labels) || labels.length !== n || !labels.every((l) => typeof l === 'string')) {
+    err(`labels must be ${n} strings for classes ${config.classes}, got ${JSON.stringify(labels)}`);
+  }
+  const tokenizer = json('tokenizer');
+  // Check the tensors against the config before allocating anything.
+  const model = config.kind === 'transformer' ? new TransformerClassifier(ctx, config) : new AttentionPoolingClassifier(ctx, config);
+  try {
+    for (const name of tensors.keys()) if (!model.layout.has(name)) err(`config disagrees with the tensors: unexpected tensor "${name}" for a ${config.kind} model`);
+    for (const e of model.layout.entries) {
+      const t = tensors.get(e.name);
+      if (!t) return err(`config disagrees with the tensors: tensor "${e.name}" is missing`);
+      if (t.shape.length !== e.shape.length || t.shape.some((d, i) => d !== e.shape[i])) {
+        err(`config disagrees with the tensors: "${e.name}" has shape [${t.shape.join(',')}], the config implies [${e.shape.join(',')}]`);
+      }
+    }
+    model.loadStateDict(Object.fromEntries([...tensors].map(([k, t]) => [k, { shape: t.shape, data: t.data }])));
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return { model, tokenizer, labels: labels as string[] };
+}

@@ -1,0 +1,117 @@
+// The safetensors format (huggingface/safetensors): 8-byte little-endian header length n, n bytes
+// of JSON header, then the data. Header: { "__metadata__": {string: string}, name: { dtype, shape,
+// data_offsets: [begin, end] } } with offsets relative to the data start. heed writes F32 only,
+// in the order given, densely packed, header padded with spaces to 8 bytes. The reader trusts
+// nothing: every violation is a HeedError saying which.
+import { HeedError, fmtShape } from '../errors.js';
+import { parseStrictJson } from './json.js';
+
+export interface NamedTensor { name: string; shape: readonly number[]; data: Float32Array }
+
+/** The largest header heed reads: safetensors' own bound. */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+const DTYPE_BYTES: Record<string, number> = {
+  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, I16: 2, U16: 2, F16: 2, BF16: 2, I32: 4, U32: 4, F32: 4,
+  F64: 8, I64: 8, U64: 8,
+};
+
+export function encodeSafetensors(tensors: NamedTensor[], metadata: Record<string, string>): Uint8Array {
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  for (const t of tensors) {
+    const bytes = t.data.length * 4;
+    header[t.name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = JSON.stringify(header);
+  const enc = new TextEncoder();
+  let hbytes = enc.encode(json);
+  const pad = (8 - (hbytes.length % 8)) % 8;
+  if (pad) { json += ' '.repeat(pad); hbytes = enc.encode(json); }
+  const out = new Uint8Array(8 + hbytes.length + offset);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, hbytes.length, true);
+  dv.setUint32(4, 0, true);
+  out.set(hbytes, 8);
+  let p = 8 + hbytes.length;
+  for (const t of tensors) {
+    for (let i = 0; i < t.data.length; i++, p += 4) dv.setFloat32(p, t.data[i], true);
+  }
+  return out;
+}
+
+export interface DecodedSafetensors { metadata: Record<string, string>; tensors: Map<string, NamedTensor> }
+
+export function decodeSafetensors(bytes: Uint8Array, what = 'safetensors file'): DecodedSafetensors {
+  const err = (msg: string): never => { throw new HeedError(`${what}: ${msg}`); };
+  if (!(bytes instanceof Uint8Array)) err('expected the file contents as a Uint8Array');
+  if (bytes.length < 8) err(`${bytes.length} bytes is too short to hold a header length`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lo = dv.getUint32(0, true), hi = dv.getUint32(4, true);
+  const n = hi * 2 ** 32 + lo;
+  if (hi !== 0 || n > MAX_HEADER_BYTES) err(`header length ${hi ? `≥ 2^32` : n} is over the ${MAX_HEADER_BYTES}-byte limit`);
+  if (8 + n > bytes.length) err(`header length ${n} runs past the end of the file (${bytes.length} bytes)`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
+  } catch {
+    return err('header is not valid UTF-8');
+  }
+  if (!text.startsWith('{')) err('header is not a JSON object');
+  const header = parseStrictJson(text.trimEnd(), `${what} header`);
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) return err('header is not a JSON object');
+  const dataLen = bytes.length - 8 - n;
+  const metadata: Record<string, string> = {};
+  const entries: { name: string; shape: number[]; begin: number; end: number }[] = [];
+  for (const [name, v] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) err('__metadata__ is not an object');
+      for (const [mk, mv] of Object.entries(v as Record<string, unknown>)) {
+        if (typeof mv !== 'string') err(`__metadata__ value "${mk}" is not a string`);
+        metadata[mk] = mv as string;
+      }
+      continue;
+    }
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) err(`tensor "${name}" is not an object`);
+    const { dtype, shape, data_offsets: off, ...rest } = v as Record<string, unknown>;
+    const unknown = Object.keys(rest);
+    if (unknown.length) err(`tensor "${name}" has unknown field "${unknown[0]}"`);
+    if (typeof dtype !== 'string') return err(`tensor "${name}" has no dtype`);
+    if (!(dtype in DTYPE_BYTES)) err(`tensor "${name}" has unknown dtype "${dtype}"`);
+    if (dtype !== 'F32') err(`tensor "${name}" has dtype ${dtype}; heed model files hold F32 only`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      err(`tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`);
+    }
+    if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isSafeInteger(d) && d >= 0) || off[0] > off[1]) {
+      return err(`tensor "${name}" has invalid data_offsets ${JSON.stringify(off)}`);
+    }
+    let count = 1;
+    for (const d of shape as number[]) {
+      count *= d;
+      if (!Number.isSafeInteger(count)) err(`tensor "${name}" shape ${fmtShape(shape as number[])} has an element count that overflows`);
+    }
+    if (count * 4 !== off[1] - off[0]) {
+      err(`tensor "${name}" shape ${fmtShape(shape as number[])} needs ${count * 4} bytes but data_offsets [${off[0]},${off[1]}] cover ${off[1] - off[0]}`);
+    }
+    entries.push({ name, shape: shape as number[], begin: off[0], end: off[1] });
+  }
+  // The data must be covered exactly: sorted by offset, each tensor starts where the previous ends.
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  for (const e of sorted) {
+    if (e.begin < at) err(`tensor "${e.name}" data_offsets [${e.begin},${e.end}] overlap the previous tensor (ending at ${at})`);
+    if (e.begin > at) err(`a gap of ${e.begin - at} bytes before tensor "${e.name}" (data_offsets [${e.begin},${e.end}])`);
+    at = e.end;
+  }
+  if (at > dataLen) err(`tensor data runs past the end of the file (needs ${at} bytes, has ${dataLen})`);
+  if (at < dataLen) err(`${dataLen - at} bytes after the last tensor are not covered by any tensor`);
+  const base = 8 + n;
+  const tensors = new Map<string, NamedTensor>();
+  for (const e of entries) {
+    const data = new Float32Array((e.end - e.begin) / 4);
+    for (let i = 0, p = base + e.begin; i < data.length; i++, p += 4) data[i] = dv.getFloat32(p, true);
+    tensors.set(e.name, { name: e.name, shape: e.shape, data });
+  }
+  return { metadata, tensors };
+}

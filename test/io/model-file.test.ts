@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { HeedError, init } from '../../src/index.js';
+import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.js';
+
+const h = await init({ backend: 'wasm' });
+const tokens = Int32Array.from([1, 2, 3, 0, 4, 5, 6, 7]);
+
+describe('model files', () => {
+  it.each([
+    ['transformer', () => h.transformerClassifier({ vocabSize: 9, maxLen: 4, dModel: 8, heads: 2, ffDim: 8, layers: 2, classes: 3, seed: 1 })],
+    ['pooling', () => h.attentionPoolingClassifier({ vocabSize: 9, dModel: 6, classes: 1, seed: 2 })],
+  ] as const)('%s: save → load gives the same config, weights, logits, tokenizer and labels', (_, make) => {
+    const m = make();
+    const labels = m.config.classes === 1 ? ['neg', 'pos'] : ['a', 'b', 'c'];
+    const tokenizer = { type: 'word', vocab: ['<pad>', '<unk>', 'x'] };
+    const bytes = h.saveModel(m, { tokenizer, labels });
+    const loaded = h.loadModel(bytes);
+    expect(loaded.model.config).toEqual(m.config);
+    expect(loaded.labels).toEqual(labels);
+    expect(loaded.tokenizer).toEqual(tokenizer);
+    expect(loaded.model.forward(tokens, [2, 4]).toArray()).toEqual(m.forward(tokens, [2, 4]).toArray());
+    const { metadata, tensors } = decodeSafetensors(bytes);
+    expect(metadata.format).toBe('heed');
+    expect(JSON.parse(metadata.config).kind).toBe(m.config.kind);
+    expect([...tensors.keys()]).toEqual(Object.keys(m.stateDict()));
+  });
+  it('is byte-identical for the same model, tokenizer and labels', () => {
+    const make = () => h.attentionPoolingClassifier({ vocabSize: 9, dModel: 6, seed: 7 });
+    const a = h.saveModel(make(), { labels: ['x', 'y'] }), b = h.saveModel(make(), { labels: ['x', 'y'] });
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+  });
+  it('rejects labels that do not match the classes', () => {
+    const m = h.attentionPoolingClassifier({ vocabSize: 9, classes: 3 });
+    expect(() => h.saveModel(m, { labels: ['a', 'b'] })).toThrow('labels must be 3 strings');
+  });
+
+  const base = () => {
+    const m = h.attentionPoolingClassifier({ vocabSize: 5, dModel: 4, seed: 1 });
+    return decodeSafetensors(h.saveModel(m));
+  };
+  const rebuild = (edit: (d: ReturnType<typeof base>) => void) => {
+    const d = base();
+    edit(d);
+    return encodeSafetensors([...d.tensors.values()], d.metadata);
+  };
+  it.each([
+    ['a file that is not heed\'s', rebuild((d) => { d.metadata.format = 'pt'; }), /not a heed model/],
+    ['a missing config', rebuild((d) => { delete d.metadata.config; }), /metadata has no "config"/],
+    ['a config that is not JSON', rebuild((d) => { d.metadata.config = '{kind'; }), /metadata "config"/],
+    ['an unknown kind', rebuild((d) => { d.metadata.config = '{"kind":"rnn"}'; }), /config kind "rnn"/],
+    ['an invalid config', rebuild((d) => { d.metadata.config = '{"kind":"pooling","vocabSize":-3}'; }), /config is invalid: .*vocabSize/],
+    ['a config that disagrees with a shape', rebuild((d) => { d.metadata.config = '{"kind":"pooling","vocabSize":6,"dModel":4,"classes":2,"seed":1}'; }), /config disagrees with the tensors: "embed.weight" has shape \[5,4\]/],
+    ['a missing tensor', rebuild((d) => { d.tensors.delete('head.bias'); }), /tensor "head.bias" is missing/],
+    ['an extra tensor', rebuild((d) => { d.tensors.set('extra', { name: 'extra', shape: [1], data: new Float32Array(1) }); }), /unexpected tensor "extra"/],
+    ['labels of the wrong count', rebuild((d) => { d.metadata.labels = '["a"]'; }), /labels must be 2 strings/],
+  ])('rejects %s with a HeedError, leaving no model behind', (_, bytes, msg) => {
+    const before = h.memory().bytes;
+    expect(() => h.loadModel(bytes)).toThrow(HeedError);
+    expect(() => h.loadModel(bytes)).toThrow(msg);
+    expect(h.memory().bytes).toBe(before);
+  });
+});
