@@ -61,3 +61,25 @@
   }
   for (; i < n; i++) store<f32>(at(y, i), alpha * load<f32>(at(y, i)));
 }
+
+/** e^x on four lanes (Cephes expf: x = n·ln2 + r, |r| ≤ ln2/2, degree-7 polynomial in r, 2^n built
+ *  from its exponent bits). About 1 ulp. x is clamped to [−87, 88] so that 2^n stays a normal
+ *  float: exp4 never returns 0 or ∞ (e^−87 ≈ 1.6e−38, e^88 ≈ 1.7e38) — so e^−∞ is 1.6e−38, not 0:
+ *  callers that rely on exp(−∞) = 0 (masked scores) must mask explicitly. */
+// @ts-ignore: decorator
+@inline export function exp4(x: v128): v128 {
+  x = f32x4.min(f32x4.max(x, f32x4.splat(-87)), f32x4.splat(88));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  // r = x − n·ln2 with ln2 split in two (0.693359375 is exact in 9 bits): no rounding in n·C1.
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1));
+  const pow2n = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(p, pow2n);
+}

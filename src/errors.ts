@@ -24,6 +24,13 @@ export function checkRank(name: string, shape: readonly number[], ...ranks: numb
   return shape;
 }
 
+/** Splits a shape [..., C] into rows N = product of the leading dims and C. */
+export function lastAxis(name: string, shape: readonly number[]): [N: number, C: number] {
+  if (shape.length === 0) throw new HeedError(`${name}: expected at least one axis, got shape ${fmtShape(shape)}`);
+  const C = shape[shape.length - 1];
+  return [C === 0 ? 0 : shape.reduce((a, d) => a * d, 1) / C, C];
+}
+
 /** Validates a shape given by a caller: non-negative integer dimensions. Returns a frozen copy. */
 export function validShape(name: string, shape: unknown): readonly number[] {
   if (!Array.isArray(shape)) throw new HeedError(`${name}: shape must be an array of dimensions, got ${String(shape)}`);

@@ -6,7 +6,7 @@
 //   gelu'(x) = s + x·s·(1 − s)·2u',  u' = √(2/π)·(1 + 3·0.044715·x²),  1 − s = e^(−2u)·s
 // The backward clamps x to ±GRAD_CLAMP for the second term: past it s is 0 or 1 in f32 and the term
 // vanishes, but x² would overflow to ∞ for |x| > 1.8e19 and turn 0·∞ into NaN.
-import { addTo, at } from "../simd";
+import { addTo, at, exp4 } from "../simd";
 
 // @ts-ignore: decorator
 @inline const TWO_SQRT_2_OVER_PI: f32 = 1.5957691216057308;
@@ -16,27 +16,6 @@ import { addTo, at } from "../simd";
 @inline const GELU_3C: f32 = 0.134145;
 // @ts-ignore: decorator
 @inline const GRAD_CLAMP: f32 = 20;
-
-/** e^x on four lanes (Cephes expf: x = n·ln2 + r, |r| ≤ ln2/2, degree-7 polynomial in r, 2^n built
- *  from its exponent bits). About 1 ulp. x is clamped to [−87, 88] so that 2^n stays a normal
- *  float: exp4 never returns 0 or ∞ (e^−87 ≈ 1.6e−38, e^88 ≈ 1.7e38). */
-// @ts-ignore: decorator
-@inline export function exp4(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-87)), f32x4.splat(88));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
-  // r = x − n·ln2 with ln2 split in two (0.693359375 is exact in 9 bits): no rounding in n·C1.
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1));
-  const pow2n = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  return f32x4.mul(p, pow2n);
-}
 
 /** e^(−2u) for four lanes of x: the gate of gelu(x) = x·s is s = 1/(1 + e), and 1 − s = e·s
  *  (formed that way, not as 1 − s, which would keep only the ulps of s near 1). e is finite (exp4

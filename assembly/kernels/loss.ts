@@ -1,8 +1,7 @@
 // Mean losses with their gradients, computed together (the loss is the last forward step and the
 // first backward one). Both return the mean loss as f64 and WRITE (do not accumulate) dlogits.
 // N = 0 returns 0, never 0/0.
-import { at, hmax } from "../simd";
-import { exp4 } from "./gelu";
+import { at, exp4, hmax } from "../simd";
 
 /** Softmax cross-entropy (torch.nn.functional.cross_entropy, reduction "mean").
  *  logits, dlogits [N,C]; labels [N] i32 in [0, C) (checked by the caller).

@@ -206,6 +206,10 @@ export class TransformerClassifier extends Model<TransformerConfig, Plan> {
       k.split_heads_backward(p.dqkv, p.dq, p.dk, p.dv, B, T, H, Dh);
       k.matmul_forward(G(`${w}self_attn.in_proj_weight`), p.dqkv, a.ln1, 1, 3 * d, d, N, 1, 0, 0, 1);
       k.bias_backward(G(`${w}self_attn.in_proj_bias`), p.dqkv, N, 3 * d);
+      // The key bias adds q·b_k to every score of a query row, which softmax ignores: its gradient
+      // is exactly zero. The column sums above leave rounding noise there, which Adam would
+      // amplify into steps of up to lr; keep the exact value.
+      be.zero(be.sub(G(`${w}self_attn.in_proj_bias`), d, d), d);
       k.matmul_forward(p.dln, p.dqkv, P(`${w}self_attn.in_proj_weight`), 1, N, d, 3 * d, 0, 0, 0, 0);
       be.copy(dxOther, p.dxmid, N * d);
       k.layernorm_backward(dxOther, G(`${w}norm1.weight`), G(`${w}norm1.bias`), p.dln, a.x, P(`${w}norm1.weight`), N, d, EPS);

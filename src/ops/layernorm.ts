@@ -1,13 +1,6 @@
 import type { Context } from '../context.js';
-import { checkFinitePositive, checkShape, HeedError, fmtShape } from '../errors.js';
+import { checkFinitePositive, checkShape, lastAxis } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-
-/** Splits a shape [..., C] into rows N = product of the leading dims and C. */
-export function lastAxis(name: string, shape: readonly number[]): [N: number, C: number] {
-  if (shape.length === 0) throw new HeedError(`${name}: expected at least one axis, got shape ${fmtShape(shape)}`);
-  const C = shape[shape.length - 1];
-  return [C === 0 ? 0 : shape.reduce((a, d) => a * d, 1) / C, C];
-}
 
 /** LayerNorm over the last axis of x [..., C] with gamma, beta [C]; returns y shaped like x. */
 export function layerNorm(ctx: Context, x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {

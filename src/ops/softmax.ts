@@ -1,7 +1,6 @@
 import type { Context } from '../context.js';
-import { checkShape } from '../errors.js';
+import { checkShape , lastAxis } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { lastAxis } from './layernorm.js';
 
 /** Softmax over the last axis of x [..., N], max-subtracted; returns y shaped like x. A row of
  *  all −Infinity gives zeros (not NaN); a −Infinity entry elsewhere gets probability 0. */
