@@ -9,6 +9,7 @@ import { TransformerClassifier, type TransformerOptions } from './nn/transformer
 import { AdamwOptimizer, type AdamwOptimizerOptions } from './nn/optim.js';
 import { trainStep } from './nn/train.js';
 import type { Model } from './nn/model.js';
+import { fit, type FitOptions, type FitRun } from './train/fit.js';
 import { loadModel, saveModel, type LoadedModel, type ModelFileExtras } from './io/model-file.js';
 
 /** One init(): a backend with its own storage (one WebAssembly instance and memory for wasm). */
@@ -72,6 +73,11 @@ export class Context {
   trainStep(model: Model, opt: AdamwOptimizer, tokens: ArrayLike<number>, shape: readonly number[], labels: ArrayLike<number>): number {
     this.ownModel(model);
     return trainStep(model, opt, tokens, shape, labels);
+  }
+
+  /** Trains on a worker thread (or here, with worker: false); see FitOptions. */
+  fit(options: FitOptions): FitRun {
+    return fit(this, options);
   }
 
   /** The model as safetensors bytes (PyTorch names, F32) with config, tokenizer and labels. */

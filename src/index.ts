@@ -15,6 +15,8 @@ export type { AttentionPoolingClassifier, PoolingOptions } from './nn/pooling.js
 export type { Model, ModelConfig, TransformerConfig, PoolingConfig, StateDict, ForwardOptions } from './nn/model.js';
 export type { AdamwOptimizer, AdamwOptimizerOptions } from './nn/optim.js';
 export type { LoadedModel, ModelFileExtras } from './io/model-file.js';
+export type { FitOptions, FitRun, FitResult, FitData, ModelOptions } from './train/fit.js';
+export type { StepInfo, EpochInfo, TrainResult, Schedule } from './train/loop.js';
 export { decodeSafetensors, encodeSafetensors } from './io/safetensors.js';
 
 export interface InitOptions {

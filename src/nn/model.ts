@@ -175,6 +175,28 @@ export abstract class Model<C extends ModelConfig = ModelConfig, P extends BaseP
     return plan.p;
   }
 
+  /** @internal writes labels for the planned batch, computes the mean loss of p.logits and writes
+   *  its gradient to p.dlogits (cross-entropy, or BCE with one logit for classes: 1). */
+  lossOf(p: P, B: number, labels: ArrayLike<number>): number {
+    const C = this.config.classes;
+    if (C === 1) {
+      this.be.write(p.targets, labels);
+      return this.k.bce_with_logits(p.dlogits, p.logits, p.targets, B);
+    }
+    this.be.writeInt(p.labels, labels);
+    return this.k.cross_entropy(p.dlogits, p.logits, p.labels, B, C);
+  }
+
+  /** @internal the plan of the last batch (its logits survive the backward pass). */
+  get currentPlan(): P | null {
+    return this.#plan?.p ?? null;
+  }
+
+  /** @internal a copy of the planned batch's logits [B, classes]. */
+  readLogits(p: P, B: number): Float32Array {
+    return this.be.read(p.logits, B * this.config.classes);
+  }
+
   /** @internal a view of one parameter (or its gradient) by name. */
   param(name: string, grad = false): Buf {
     const e = this.layout.get(name);

@@ -9,7 +9,7 @@ import type { Buf } from '../backends/backend.js';
 import type { Context } from '../context.js';
 import { HeedError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import type { Arena, ParamSpec, SizingArena } from './block.js';
+import { ParamLayout, type Arena, type ParamSpec, type SizingArena } from './block.js';
 import { Model, type BasePlan, type PoolingConfig } from './model.js';
 
 export interface PoolingOptions { vocabSize: number; dModel?: number; classes?: number; seed?: number }
@@ -41,18 +41,26 @@ export function poolingConfig(o: PoolingOptions): PoolingConfig {
   return c;
 }
 
+function specs(c: PoolingConfig): ParamSpec[] {
+  const d = c.dModel, lin = { uniform: 1 / Math.sqrt(d) };
+  return [
+    { name: 'embed.weight', shape: [c.vocabSize, d], init: { normal: 1 } },
+    { name: 'attn.weight', shape: [1, d], init: lin },
+    { name: 'attn.bias', shape: [1], init: lin },
+    { name: 'head.weight', shape: [c.classes, d], init: lin },
+    { name: 'head.bias', shape: [c.classes], init: lin },
+  ];
+}
+
 export class AttentionPoolingClassifier extends Model<PoolingConfig, Plan> {
   constructor(ctx: Context, options: PoolingOptions) {
     const c = poolingConfig(options);
-    const d = c.dModel, lin = { uniform: 1 / Math.sqrt(d) };
-    const specs: ParamSpec[] = [
-      { name: 'embed.weight', shape: [c.vocabSize, d], init: { normal: 1 } },
-      { name: 'attn.weight', shape: [1, d], init: lin },
-      { name: 'attn.bias', shape: [1], init: lin },
-      { name: 'head.weight', shape: [c.classes, d], init: lin },
-      { name: 'head.bias', shape: [c.classes], init: lin },
-    ];
-    super(ctx, c, specs);
+    super(ctx, c, specs(c));
+  }
+
+  /** The parameter layout of a config, without allocating a model. */
+  static layoutFor(c: PoolingConfig): ParamLayout {
+    return new ParamLayout(specs(c));
   }
 
   protected get maxLen(): number {

@@ -26,11 +26,9 @@ export function trainStep(model: Model, opt: AdamwOptimizer, tokens: ArrayLike<n
   const { k, be } = model;
   const n = model.layout.total;
   const p = model.prepare(tokens, B, T);
-  if (C === 1) be.write(p.targets, labels);
-  else be.writeInt(p.labels, labels);
   be.zero(model.grads, n);
   model.runForward(p, B, T);
-  const loss = C === 1 ? k.bce_with_logits(p.dlogits, p.logits, p.targets, B) : k.cross_entropy(p.dlogits, p.logits, p.labels, B, C);
+  const loss = model.lossOf(p, B, labels);
   const step = opt.step + 1;
   if (!Number.isFinite(loss)) throw new HeedError(`trainStep: the loss is ${loss} at step ${step}; no parameter was changed (lower the learning rate?)`);
   model.runBackward(p, B, T);

@@ -6,7 +6,7 @@ import type { Buf } from '../backends/backend.js';
 import type { Context } from '../context.js';
 import { HeedError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import type { Arena, ParamSpec, SizingArena } from './block.js';
+import { ParamLayout, type Arena, type ParamSpec, type SizingArena } from './block.js';
 import { Model, type BasePlan, type TransformerConfig } from './model.js';
 
 export interface TransformerOptions {
@@ -104,6 +104,11 @@ export class TransformerClassifier extends Model<TransformerConfig, Plan> {
   constructor(ctx: Context, options: TransformerOptions) {
     const c = transformerConfig(options);
     super(ctx, c, specs(c));
+  }
+
+  /** The parameter layout of a config, without allocating a model. */
+  static layoutFor(c: TransformerConfig): ParamLayout {
+    return new ParamLayout(specs(c));
   }
 
   protected get maxLen(): number {

@@ -1,0 +1,201 @@
+// heed train <data.csv>: CSV → labels and vocabulary → stratified split → fit on a worker with a
+// live progress line → summary → model file written atomically. A checkpoint is written after
+// every epoch (<out>.ckpt) so an interrupted run continues with --resume; it is removed once the
+// model file is in place. A failed or interrupted run never touches an existing model file.
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { indexLabels, stratifiedSplit } from '../data/dataset.js';
+import { Tokenizer, type TokenizerType } from '../data/tokenizer.js';
+import { HeedError } from '../errors.js';
+import { init } from '../index.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint.js';
+import { readLabeledCsv } from '../io/csv.js';
+import { saveModel } from '../io/model-file.js';
+import { ParamLayout } from '../nn/block.js';
+import type { ModelConfig } from '../nn/model.js';
+import { AttentionPoolingClassifier, poolingConfig } from '../nn/pooling.js';
+import { TransformerClassifier, transformerConfig } from '../nn/transformer.js';
+import type { ModelOptions } from '../train/fit.js';
+import type { EpochInfo } from '../train/loop.js';
+import { choiceFlag, floatFlag, intFlag, parse, UsageError } from './args.js';
+import type { Io } from './main.js';
+import { Progress, table } from './ui.js';
+
+const HELP = `usage: heed train <data.csv> [options]
+
+Trains a classifier on a CSV with a header row and columns 'label' and 'sequence'.
+
+  --model transformer|pooling   model kind (default transformer)
+  --epochs N                    passes over the training split (default 12)
+  --batch-size N                sequences per step (default 32)
+  --lr X                        peak learning rate (default 2e-3; warm-up then cosine decay)
+  --max-len N                   tokens kept per sequence (default: the 95th percentile length, 16–256)
+  --tokenizer word|char         how text becomes tokens (default word)
+  --seed N                      seed for the split, initialisation and batch order (default 0)
+  --val-split F                 share held out for validation and early stopping (default 0.2)
+  --patience N                  stop after N epochs without a better validation loss (default 3; 0 = off)
+  --out FILE                    model file (default model.safetensors)
+  --label-col NAME, --text-col NAME   column names (default label, sequence)
+  --resume                      continue from <out>.ckpt after an interruption
+  --backend wasm|wasm-scalar|js compute backend (default: SIMD where available)
+  --quiet                       no progress output
+`;
+
+export interface TrainFlags {
+  model: 'transformer' | 'pooling'; epochs: number; batchSize: number; lr: number; maxLen: number | null;
+  tokenizer: TokenizerType; seed: number; valSplit: number; patience: number; out: string;
+  labelCol: string; textCol: string; resume: boolean; backend?: 'wasm' | 'wasm-scalar' | 'js'; quiet: boolean;
+}
+
+export function trainFlags(args: string[], cwd: string): { file: string | null; flags: TrainFlags; help: boolean } {
+  const { values: v, positionals } = parse('train', args, {
+    model: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
+    'max-len': { type: 'string' }, tokenizer: { type: 'string' }, seed: { type: 'string' }, 'val-split': { type: 'string' },
+    patience: { type: 'string' }, out: { type: 'string' }, 'label-col': { type: 'string' }, 'text-col': { type: 'string' },
+    resume: { type: 'boolean' }, backend: { type: 'string' }, quiet: { type: 'boolean', short: 'q' },
+  });
+  if (positionals.length > 1) throw new UsageError(`train: expected one CSV file, got ${positionals.length} arguments`);
+  const flags: TrainFlags = {
+    model: choiceFlag(v.model, 'model', 'transformer', ['transformer', 'pooling'] as const),
+    epochs: intFlag(v.epochs, 'epochs', 12, 1, 100000),
+    batchSize: intFlag(v['batch-size'], 'batch-size', 32, 1, 65536),
+    lr: floatFlag(v.lr, 'lr', 2e-3, (x) => x > 0 && x < 10, 'a number in (0, 10)'),
+    maxLen: v['max-len'] === undefined ? null : intFlag(v['max-len'], 'max-len', 0, 1, 100000),
+    tokenizer: choiceFlag(v.tokenizer, 'tokenizer', 'word', ['word', 'char'] as const),
+    seed: intFlag(v.seed, 'seed', 0, 0, 2 ** 31 - 1),
+    valSplit: floatFlag(v['val-split'], 'val-split', 0.2, (x) => x >= 0 && x < 1, 'a fraction in [0, 1)'),
+    patience: intFlag(v.patience, 'patience', 3, 0, 100000),
+    out: resolve(cwd, String(v.out ?? 'model.safetensors')),
+    labelCol: String(v['label-col'] ?? 'label'),
+    textCol: String(v['text-col'] ?? 'sequence'),
+    resume: !!v.resume,
+    backend: v.backend === undefined ? undefined : choiceFlag(v.backend, 'backend', 'wasm', ['wasm', 'wasm-scalar', 'js'] as const),
+    quiet: !!v.quiet,
+  };
+  return { file: positionals[0] ? resolve(cwd, positionals[0]) : null, flags, help: !!v.help };
+}
+
+/** The 95th-percentile sequence length, clamped to [16, 256]: long enough for nearly every
+ *  example, without paying attention's T² for a few outliers. */
+export function autoMaxLen(lengths: number[]): number {
+  if (lengths.length === 0) return 16;
+  const s = [...lengths].sort((a, b) => a - b);
+  return Math.min(256, Math.max(16, s[Math.min(s.length - 1, Math.floor(0.95 * s.length))]));
+}
+
+export async function train(args: string[], io: Io): Promise<number> {
+  const { file, flags: f, help } = trainFlags(args, io.cwd);
+  if (help) { io.stdout.write(HELP); return 0; }
+  if (!file) throw new UsageError('train: missing the CSV file (heed train <data.csv>)');
+  const ckptPath = `${f.out}.ckpt`;
+  if (f.resume && !existsSync(ckptPath)) throw new HeedError(`--resume: no checkpoint ${ckptPath} to resume from`);
+  const log = (s: string) => { if (!f.quiet) io.stderr.write(s); };
+
+  const data = await readLabeledCsv(file, { labelCol: f.labelCol, textCol: f.textCol });
+  const { classes, ids } = indexLabels(data.labels.map((l) => l.trim()));
+  const split = stratifiedSplit(ids, f.valSplit, f.seed);
+  const trainTexts = Array.from(split.train, (i) => data.texts[i]);
+  let tokenizer = Tokenizer.build(trainTexts, { type: f.tokenizer });
+  // The run's identity: resuming needs the same data and options.
+  const run = JSON.stringify({ file: fingerprint(data.labels, data.texts), ...f, out: undefined, resume: undefined, quiet: undefined, backend: undefined });
+  let resumeFrom: ReturnType<typeof decodeCheckpoint> | null = null;
+  if (f.resume) {
+    resumeFrom = decodeCheckpoint(readFileSync(ckptPath), ckptPath, layoutOf);
+    if (resumeFrom.run !== run) throw new HeedError(`--resume: ${ckptPath} was made from other data or options; run without --resume to start over`);
+    tokenizer = Tokenizer.fromJSON(resumeFrom.tokenizer);
+  }
+  const maxLen = f.maxLen ?? autoMaxLen(trainTexts.map((t) => tokenizer.encode(t).length));
+  const encode = (idx: Int32Array) => ({
+    sequences: Array.from(idx, (i) => tokenizer.encode(data.texts[i], maxLen)),
+    labels: Int32Array.from(idx, (i) => ids[i]),
+  });
+  const trainSet = encode(split.train), valSet = split.val.length ? encode(split.val) : undefined;
+  const modelOptions: ModelOptions = f.model === 'transformer'
+    ? { kind: 'transformer', vocabSize: tokenizer.vocabSize, maxLen, dModel: 64, heads: 4, ffDim: 128, layers: 2, classes: classes.length, seed: f.seed }
+    : { kind: 'pooling', vocabSize: tokenizer.vocabSize, dModel: 64, classes: classes.length, seed: f.seed };
+
+  const h = await init(f.backend ? { backend: f.backend } : {});
+  log(`${data.texts.length} rows, ${classes.length} classes (${classes.map((c) => `${c}: ${countOf(ids, classes.indexOf(c))}`).join(', ')})\n`);
+  log(`train ${trainSet.labels.length}, validation ${valSet?.labels.length ?? 0}; ${f.tokenizer} vocabulary ${tokenizer.vocabSize}; max length ${maxLen}; ${f.model} model on ${h.backend}\n`);
+
+  const progress = new Progress(io.stderr);
+  const history: EpochInfo[] = (resumeFrom?.history as EpochInfo[]) ?? [];
+  const fitRun = h.fit({
+    modelOptions, data: trainSet, validation: valSet, epochs: f.epochs, batchSize: f.batchSize, lr: f.lr,
+    warmup: 0.05, schedule: 'cosine', weightDecay: 0.01, clipNorm: 1, maxLen, patience: valSet ? f.patience : 0, seed: f.seed,
+    resume: resumeFrom ? { optimizer: resumeFrom.optimizer, epoch: resumeFrom.epoch } : undefined,
+    ...(resumeFrom ? { model: restoreModel(h, resumeFrom.config, resumeFrom.params) } : {}),
+    onStep: f.quiet ? undefined : (i) => progress.step(i),
+    onEpoch: (e) => { history.push(e); if (!f.quiet) progress.epoch(e, f.epochs); },
+    onCheckpoint: (c) => writeFileAtomic(ckptPath, encodeCheckpoint({
+      config: c.config, tokenizer: tokenizer.toJSON(), labels: classes, epoch: c.epoch, params: c.params, optimizer: c.optimizer, run, history,
+    }, layoutOf(c.config))),
+  });
+  let interrupted = false;
+  const onSignal = () => { interrupted = true; fitRun.cancel(); };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let result;
+  try {
+    result = await fitRun.done;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    progress.clear();
+  }
+  if (interrupted || result.cancelled) {
+    io.stderr.write(`heed: interrupted; the last finished epoch is in ${ckptPath} (continue with --resume); ${f.out} was not written\n`);
+    return 130;
+  }
+  const bytes = saveModel(result.model, { tokenizer: tokenizer.toJSON(), labels: classes });
+  writeFileAtomic(f.out, bytes);
+  rmSync(ckptPath, { force: true });
+  if (!f.quiet) {
+    io.stderr.write('\n' + table(['epoch', 'loss', 'acc', 'val loss', 'val acc', 'seconds'], result.history.length === history.length ? history.map(row) : result.history.map(row)));
+    if (result.stoppedEarly) io.stderr.write(`stopped early; kept the weights of epoch ${result.bestEpoch} (best validation loss)\n`);
+  }
+  const last = bestRow(history, result.bestEpoch);
+  io.stdout.write(`saved ${f.out} (${result.model.parameterCount.toLocaleString('en')} parameters${last?.valAccuracy !== undefined ? `, validation accuracy ${(last.valAccuracy * 100).toFixed(1)}%` : ''})\n`);
+  return 0;
+}
+
+function row(e: EpochInfo): (string | number)[] {
+  const pct = (x?: number) => (x === undefined ? '–' : `${(x * 100).toFixed(1)}%`);
+  return [e.epoch, e.loss.toFixed(4), pct(e.accuracy), e.valLoss === undefined ? '–' : e.valLoss.toFixed(4), pct(e.valAccuracy), e.seconds.toFixed(1)];
+}
+
+function bestRow(h: EpochInfo[], best: number | null): EpochInfo | undefined {
+  return best !== null ? h.find((e) => e.epoch === best) : h[h.length - 1];
+}
+
+function countOf(ids: Int32Array, c: number): number {
+  let n = 0;
+  for (const i of ids) if (i === c) n++;
+  return n;
+}
+
+function layoutOf(c: ModelConfig): ParamLayout {
+  try {
+    return c.kind === 'transformer' ? TransformerClassifier.layoutFor(transformerConfig(c)) : AttentionPoolingClassifier.layoutFor(poolingConfig(c));
+  } catch (e) {
+    throw new HeedError(`checkpoint config is invalid: ${(e as Error).message}`);
+  }
+}
+
+function restoreModel(h: Awaited<ReturnType<typeof init>>, config: ModelConfig, params: Float32Array) {
+  const m = config.kind === 'transformer' ? h.transformerClassifier(config) : h.attentionPoolingClassifier(config);
+  m.be.write(m.params, params);
+  return m;
+}
+
+/** FNV-1a over labels and texts: a resume must see the same data. */
+function fingerprint(labels: string[], texts: string[]): string {
+  let h = 0x811c9dc5;
+  const mix = (s: string) => {
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+    h = Math.imul(h ^ 0x1f, 0x01000193) >>> 0;
+  };
+  for (let i = 0; i < texts.length; i++) { mix(labels[i]); mix(texts[i]); }
+  return `${texts.length}:${h.toString(16)}`;
+}

@@ -1,0 +1,63 @@
+// Terminal output: a live progress line (stderr, redrawn in place on a TTY; one line per epoch
+// otherwise), tables, durations and colours that switch off when NO_COLOR is set or not a TTY.
+import type { EpochInfo, StepInfo } from '../train/loop.js';
+
+export interface Out { write(s: string): void; isTTY?: boolean }
+
+export const useColor = (o: Out): boolean => !!o.isTTY && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+
+export function duration(s: number): string {
+  if (!Number.isFinite(s)) return '--:--';
+  const t = Math.round(s), h = Math.floor(t / 3600), m = Math.floor((t % 3600) / 60), sec = t % 60;
+  return h ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}` : `${m}:${String(sec).padStart(2, '0')}`;
+}
+
+export function bar(fraction: number, width: number): string {
+  const f = Math.max(0, Math.min(1, fraction)), full = Math.floor(f * width);
+  return '█'.repeat(full) + (full < width ? '░'.repeat(width - full) : '');
+}
+
+export class Progress {
+  #last = 0;
+  #active = false;
+  constructor(private readonly out: Out) {}
+
+  step(i: StepInfo): void {
+    if (!this.out.isTTY) return;
+    const now = Date.now();
+    if (now - this.#last < 80 && i.step !== i.steps) return; // redraw at most ~12 times a second
+    this.#last = now;
+    const line = `epoch ${i.epoch}/${i.epochs} ${bar(i.step / i.steps, 24)} ${i.step}/${i.steps}` +
+      `  loss ${i.loss.toFixed(4)}  acc ${(i.accuracy * 100).toFixed(1)}%  ${Math.round(i.seqPerSec)} seq/s  ETA ${duration(i.etaSeconds)}`;
+    this.out.write(`\r\x1b[2K${line}`);
+    this.#active = true;
+  }
+
+  epoch(e: EpochInfo, epochs: number): void {
+    if (this.#active) this.out.write('\r\x1b[2K');
+    this.#active = false;
+    const val = e.valLoss !== undefined ? `  val loss ${e.valLoss.toFixed(4)}  val acc ${(e.valAccuracy! * 100).toFixed(1)}%` : '';
+    this.out.write(`epoch ${e.epoch}/${epochs}  loss ${e.loss.toFixed(4)}  acc ${(e.accuracy * 100).toFixed(1)}%${val}  ${e.seconds.toFixed(1)}s  ${Math.round(e.seqPerSec)} seq/s\n`);
+  }
+
+  clear(): void {
+    if (this.#active) this.out.write('\r\x1b[2K');
+    this.#active = false;
+  }
+}
+
+/** A plain text table with right-aligned numeric columns. */
+export function table(head: string[], rows: (string | number)[][]): string {
+  const cells = [head, ...rows.map((r) => r.map((c) => String(c)))];
+  const w = head.map((_, j) => Math.max(...cells.map((r) => [...(r[j] ?? '')].length)));
+  const line = (r: string[]) => r.map((c, j) => (j === 0 ? c.padEnd(w[j]) : c.padStart(w[j]))).join('  ').trimEnd();
+  return [line(cells[0]), w.map((x) => '─'.repeat(x)).join('  '), ...cells.slice(1).map(line)].join('\n') + '\n';
+}
+
+/** Background colour for an attention weight in [0, 1] (truecolor), text unchanged. */
+export function heat(text: string, w: number, color: boolean): string {
+  if (!color) return text;
+  const t = Math.max(0, Math.min(1, w));
+  const r = 255, g = Math.round(255 - 155 * t), b = Math.round(255 - 235 * t);
+  return `\x1b[48;2;${r};${g};${b}m\x1b[38;2;0;0;0m${text}\x1b[0m`;
+}

@@ -1,0 +1,191 @@
+// Labels to class ids, a seeded stratified train/validation split, and padded batches in a seeded
+// order per epoch. All randomness comes from Rng, so the same seed gives the same split and the same
+// batches on every platform.
+import { HeedError } from '../errors.js';
+import { Rng } from '../nn/rng.js';
+
+export interface Batch {
+  /** Row-major [B, T] token ids, right-padded with 0. */
+  tokens: Int32Array;
+  shape: [number, number];
+  /** Class id of each row. */
+  labels: Int32Array;
+  /** The dataset row each batch row came from. */
+  indices: Int32Array;
+}
+
+const NUMERIC = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return 'an array';
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'an object';
+  return String(v);
+}
+
+function checkPositiveInt(where: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new HeedError(`${where} must be a positive integer, got ${describe(v)}`);
+  return v;
+}
+
+function checkSeed(where: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new HeedError(`${where} must be a finite number, got ${describe(v)}`);
+  return v;
+}
+
+function isIndexArray(v: unknown): v is ArrayLike<number> {
+  return v instanceof Int32Array || Array.isArray(v) || ArrayBuffer.isView(v);
+}
+
+/**
+ * Maps label strings to class ids. Classes are sorted numerically when every label is a decimal
+ * number ("2" before "10"; equal values in code-unit order), else in code-unit order; `ids[i]` is
+ * the class of row i. Throws HeedError if there are fewer than 2 distinct labels ("a single label
+ * class: <label>") or a label is not a non-empty string (naming the row index).
+ */
+export function indexLabels(labels: string[]): { classes: string[]; ids: Int32Array } {
+  if (!Array.isArray(labels)) throw new HeedError(`indexLabels: labels must be an array of strings, got ${describe(labels)}`);
+  if (labels.length === 0) throw new HeedError('indexLabels: no labels (the data has no rows)');
+  const distinct = new Set<string>();
+  for (let i = 0; i < labels.length; i++) {
+    const l: unknown = labels[i];
+    if (typeof l !== 'string') throw new HeedError(`indexLabels: the label of row ${i} must be a string, got ${describe(l)}`);
+    if (l === '') throw new HeedError(`indexLabels: the label of row ${i} is an empty string`);
+    distinct.add(l);
+  }
+  const classes = [...distinct];
+  if (classes.length < 2) throw new HeedError(`indexLabels: a single label class: ${classes[0]}`);
+  const byUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  if (classes.every((c) => NUMERIC.test(c))) classes.sort((a, b) => {
+    const d = Number(a) - Number(b); // NaN for Infinity - Infinity ("1e999"): falls through to code units
+    return (d < 0 ? -1 : d > 0 ? 1 : 0) || byUnits(a, b);
+  });
+  else classes.sort(byUnits);
+  const idOf = new Map(classes.map((c, i) => [c, i]));
+  const ids = new Int32Array(labels.length);
+  for (let i = 0; i < labels.length; i++) ids[i] = idOf.get(labels[i])!;
+  return { classes, ids };
+}
+
+/**
+ * Seeded stratified split. For each class (in class-id order, one Rng(seed) throughout) its row
+ * indices are shuffled and the first round(valFraction * count) go to validation: at least 1 when
+ * the class has >= 2 rows and valFraction > 0, at most count - 1 (every class keeps a training row);
+ * none when valFraction is 0 or the class has a single row. Returns sorted, disjoint index arrays
+ * that together cover every row. Deterministic for a seed.
+ */
+export function stratifiedSplit(ids: Int32Array, valFraction: number, seed: number): { train: Int32Array; val: Int32Array } {
+  if (!isIndexArray(ids)) throw new HeedError(`stratifiedSplit: ids must be an Int32Array of class ids, got ${describe(ids)}`);
+  if (typeof valFraction !== 'number' || !Number.isFinite(valFraction) || valFraction < 0 || valFraction >= 1) {
+    throw new HeedError(`stratifiedSplit: valFraction must be a number in [0, 1), got ${describe(valFraction)}`);
+  }
+  checkSeed('stratifiedSplit: seed', seed);
+  const rows = new Map<number, number[]>();
+  for (let i = 0; i < ids.length; i++) {
+    const c = ids[i];
+    if (!Number.isInteger(c) || c < 0) throw new HeedError(`stratifiedSplit: ids[${i}] must be a non-negative integer class id, got ${describe(c)}`);
+    let r = rows.get(c);
+    if (r === undefined) rows.set(c, (r = []));
+    r.push(i);
+  }
+  const rng = new Rng(seed);
+  const isVal = new Uint8Array(ids.length);
+  let nVal = 0;
+  for (const c of [...rows.keys()].sort((a, b) => a - b)) {
+    const r = rows.get(c)!;
+    rng.shuffle(r);
+    let k = 0;
+    if (valFraction > 0 && r.length >= 2) k = Math.min(r.length - 1, Math.max(1, Math.round(valFraction * r.length)));
+    for (let j = 0; j < k; j++) isVal[r[j]] = 1;
+    nVal += k;
+  }
+  const train = new Int32Array(ids.length - nVal), val = new Int32Array(nVal);
+  for (let i = 0, t = 0, v = 0; i < ids.length; i++) {
+    if (isVal[i]) val[v++] = i;
+    else train[t++] = i;
+  }
+  return { train, val };
+}
+
+/**
+ * Pads the sequences `seqs[indices[b]]` into one [B, T] batch: T = min(maxLen, longest sequence in
+ * the batch), at least 1; longer sequences keep their first T ids; the rest is right-padded with 0.
+ * An empty sequence stays all padding (the models pool it to zeros). `labels[indices[b]]` is row b's
+ * label.
+ */
+export function makeBatch(seqs: Int32Array[], labels: Int32Array, indices: ArrayLike<number>, maxLen: number): Batch {
+  if (!Array.isArray(seqs)) throw new HeedError(`makeBatch: seqs must be an array of Int32Array, got ${describe(seqs)}`);
+  if (!isIndexArray(labels) || labels.length !== seqs.length) {
+    throw new HeedError(`makeBatch: labels must hold one class id per sequence (${seqs.length}), got ${isIndexArray(labels) ? labels.length : describe(labels)}`);
+  }
+  if (!isIndexArray(indices)) throw new HeedError(`makeBatch: indices must be an array of row indices, got ${describe(indices)}`);
+  checkPositiveInt('makeBatch: maxLen', maxLen);
+  const B = indices.length;
+  if (B === 0) throw new HeedError('makeBatch: indices is empty (a batch needs at least one row)');
+  let longest = 0;
+  for (let b = 0; b < B; b++) {
+    const i = indices[b];
+    if (!Number.isInteger(i) || i < 0 || i >= seqs.length) {
+      throw new HeedError(`makeBatch: indices[${b}] = ${describe(i)} is not a row index in [0, ${seqs.length})`);
+    }
+    const s = seqs[i];
+    if (!(s instanceof Int32Array)) throw new HeedError(`makeBatch: seqs[${i}] must be an Int32Array, got ${describe(s)}`);
+    if (s.length > longest) longest = s.length;
+  }
+  const T = Math.max(1, Math.min(maxLen, longest));
+  const tokens = new Int32Array(B * T);
+  const out = new Int32Array(B), rows = new Int32Array(B);
+  for (let b = 0; b < B; b++) {
+    const i = indices[b], s = seqs[i];
+    tokens.set(s.length > T ? s.subarray(0, T) : s, b * T);
+    out[b] = labels[i];
+    rows[b] = i;
+  }
+  return { tokens, shape: [B, T], labels: out, indices: rows };
+}
+
+/** The Rng seed of an epoch's order: integer arithmetic on (seed, epoch), distinct from Rng(seed) itself. */
+export function epochSeed(seed: number, epoch: number): number {
+  return (Math.imul(Math.trunc(seed) >>> 0, 1000003) + Math.imul(epoch + 1, 0x9e3779b1)) >>> 0;
+}
+
+function checkBatching(fn: string, seqs: Int32Array[], labels: Int32Array, indices: Int32Array, batchSize: number, maxLen: number): void {
+  if (!Array.isArray(seqs)) throw new HeedError(`${fn}: seqs must be an array of Int32Array, got ${describe(seqs)}`);
+  if (!isIndexArray(labels) || labels.length !== seqs.length) {
+    throw new HeedError(`${fn}: labels must hold one class id per sequence (${seqs.length}), got ${isIndexArray(labels) ? labels.length : describe(labels)}`);
+  }
+  if (!isIndexArray(indices)) throw new HeedError(`${fn}: indices must be an Int32Array of row indices, got ${describe(indices)}`);
+  checkPositiveInt(`${fn}: batchSize`, batchSize);
+  checkPositiveInt(`${fn}: maxLen`, maxLen);
+}
+
+function batchesInOrder(seqs: Int32Array[], labels: Int32Array, order: Int32Array, batchSize: number, maxLen: number): Batch[] {
+  const out: Batch[] = [];
+  for (let start = 0; start < order.length; start += batchSize) {
+    out.push(makeBatch(seqs, labels, order.subarray(start, Math.min(order.length, start + batchSize)), maxLen));
+  }
+  return out;
+}
+
+/**
+ * One epoch of training batches: the rows `indices` shuffled by new Rng(epochSeed(seed, epoch)),
+ * cut into batches of `batchSize` (the last partial batch kept). The same (seed, epoch) gives the
+ * same batches; every index appears exactly once per epoch.
+ */
+export function epochBatches(seqs: Int32Array[], labels: Int32Array, indices: Int32Array, batchSize: number, maxLen: number, seed: number, epoch: number): Batch[] {
+  checkBatching('epochBatches', seqs, labels, indices, batchSize, maxLen);
+  checkSeed('epochBatches: seed', seed);
+  if (typeof epoch !== 'number' || !Number.isInteger(epoch) || epoch < 0) {
+    throw new HeedError(`epochBatches: epoch must be a non-negative integer, got ${describe(epoch)}`);
+  }
+  const order = Int32Array.from(indices);
+  new Rng(epochSeed(seed, epoch)).shuffle(order);
+  return batchesInOrder(seqs, labels, order, batchSize, maxLen);
+}
+
+/** Evaluation batches: the rows `indices` in the given order, batches of `batchSize` (last partial kept). */
+export function evalBatches(seqs: Int32Array[], labels: Int32Array, indices: Int32Array, batchSize: number, maxLen: number): Batch[] {
+  checkBatching('evalBatches', seqs, labels, indices, batchSize, maxLen);
+  return batchesInOrder(seqs, labels, Int32Array.from(indices), batchSize, maxLen);
+}

@@ -1,0 +1,240 @@
+// heed.fit: the training loop on a worker (worker_threads in Node, a Web Worker in browsers) so
+// the caller's event loop stays responsive, or on the calling thread with `worker: false`.
+// Progress streams to onStep / onEpoch; cancel() stops after the current step and `done`
+// resolves with the model as trained so far. The weights come back as transferred buffers.
+import type { Context } from '../context.js';
+import { HeedError } from '../errors.js';
+import type { Model, ModelConfig } from '../nn/model.js';
+import { AttentionPoolingClassifier, poolingConfig, type PoolingOptions } from '../nn/pooling.js';
+import { TransformerClassifier, transformerConfig, type TransformerOptions } from '../nn/transformer.js';
+import { pack, transferables, unpack, type FromWorker, type OptimizerState, type ToWorker } from '../worker/protocol.js';
+import { materialise, snapshot } from '../worker/run.js';
+import { trainLoop, type EpochInfo, type Schedule, type StepInfo, type TrainResult, type TrainSettings } from './loop.js';
+
+export type ModelOptions = ({ kind: 'transformer' } & TransformerOptions) | ({ kind: 'pooling' } & PoolingOptions);
+
+export interface FitData { sequences: readonly ArrayLike<number>[]; labels: ArrayLike<number> }
+
+export interface FitOptions {
+  /** Train this model (its weights are updated in place when the run ends)… */
+  model?: Model;
+  /** …or build a new one. */
+  modelOptions?: ModelOptions;
+  /** Token-id sequences (no padding needed) and class ids (0/1 for classes: 1). */
+  data: FitData;
+  /** Validation data; or give valSplit to hold out a stratified share of `data`. */
+  validation?: FitData;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+  clipNorm?: number;
+  /** Linear warm-up: a step count, or a fraction of all steps when below 1. */
+  warmup?: number;
+  schedule?: Schedule;
+  /** Truncate sequences to this many tokens (default: the transformer's maxLen, 256 for pooling). */
+  maxLen?: number;
+  /** Early stopping: epochs without a better validation loss before stopping (best weights restored). */
+  patience?: number;
+  seed?: number;
+  /** Run on a worker thread (default true). */
+  worker?: boolean;
+  /** Resume: optimizer state and the number of epochs already done. */
+  resume?: { optimizer: OptimizerState; epoch: number };
+  onStep?(info: StepInfo): void;
+  onEpoch?(info: EpochInfo): void;
+  /** Called after each epoch with a consistent snapshot (for checkpoint files). */
+  onCheckpoint?(c: { epoch: number; params: Float32Array; optimizer: OptimizerState; config: ModelConfig }): void;
+}
+
+export interface FitResult extends TrainResult { model: Model; optimizer: OptimizerState }
+
+export interface FitRun {
+  cancel(): void;
+  done: Promise<FitResult>;
+}
+
+function num(name: string, v: unknown, dflt: number, ok: (x: number) => boolean, what: string): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new HeedError(`fit: ${name} must be ${what}, got ${String(v)}`);
+  return v;
+}
+const int = (x: number) => Number.isInteger(x);
+
+function checkData(name: string, d: FitData | undefined, config: ModelConfig): void {
+  if (!d || !Array.isArray(d.sequences) || d.labels == null || typeof d.labels.length !== 'number') {
+    throw new HeedError(`fit: ${name} must be { sequences: token-id arrays, labels: class ids }`);
+  }
+  if (d.sequences.length !== d.labels.length) {
+    throw new HeedError(`fit: ${name} has ${d.sequences.length} sequences but ${d.labels.length} labels`);
+  }
+  const V = config.vocabSize, maxLabel = config.classes === 1 ? 2 : config.classes;
+  for (let i = 0; i < d.sequences.length; i++) {
+    const s = d.sequences[i];
+    if (s == null || typeof s.length !== 'number') throw new HeedError(`fit: ${name}.sequences[${i}] is not an array of token ids`);
+    for (let j = 0; j < s.length; j++) {
+      const t = s[j];
+      if (!(int(t) && t >= 0 && t < V)) throw new HeedError(`fit: ${name}.sequences[${i}][${j}] = ${t} is outside [0, ${V}) (vocabSize ${V})`);
+    }
+    const y = d.labels[i];
+    if (!(int(y) && y >= 0 && y < maxLabel)) throw new HeedError(`fit: ${name}.labels[${i}] = ${y} is outside [0, ${maxLabel})`);
+  }
+}
+
+/** Validates options into the loop's settings. */
+export function fitSettings(o: FitOptions, config: ModelConfig, nTrain: number): TrainSettings {
+  const epochs = num('epochs', o.epochs, 10, (x) => int(x) && x >= 1, 'a positive integer');
+  const batchSize = num('batchSize', o.batchSize, 32, (x) => int(x) && x >= 1, 'a positive integer');
+  const warmup = num('warmup', o.warmup, 0, (x) => x >= 0, 'a non-negative number');
+  const total = Math.ceil(nTrain / batchSize) * epochs;
+  const schedule = o.schedule ?? 'constant';
+  if (!['constant', 'linear', 'cosine'].includes(schedule)) throw new HeedError(`fit: schedule must be 'constant', 'linear' or 'cosine', got ${String(schedule)}`);
+  const modelMax = config.kind === 'transformer' ? config.maxLen : Infinity;
+  const maxLen = num('maxLen', o.maxLen, config.kind === 'transformer' ? config.maxLen : 256, (x) => int(x) && x >= 1, 'a positive integer');
+  if (maxLen > modelMax) throw new HeedError(`fit: maxLen ${maxLen} exceeds the model's maxLen ${modelMax}`);
+  const startEpoch = o.resume ? num('resume.epoch', o.resume.epoch, 0, (x) => int(x) && x >= 0 && x <= epochs, `an integer in [0, ${epochs}]`) : 0;
+  return {
+    epochs, batchSize,
+    lr: num('lr', o.lr, 1e-3, (x) => x > 0, 'a positive number'),
+    beta1: num('beta1', o.beta1, 0.9, (x) => x >= 0 && x < 1, 'in [0, 1)'),
+    beta2: num('beta2', o.beta2, 0.999, (x) => x >= 0 && x < 1, 'in [0, 1)'),
+    eps: num('eps', o.eps, 1e-8, (x) => x >= 0, 'non-negative'),
+    weightDecay: num('weightDecay', o.weightDecay, 0.01, (x) => x >= 0, 'non-negative'),
+    clipNorm: o.clipNorm === undefined ? undefined : num('clipNorm', o.clipNorm, 0, (x) => x > 0, 'a positive number'),
+    warmupSteps: warmup < 1 && warmup > 0 ? Math.round(warmup * total) : Math.round(warmup),
+    schedule, maxLen,
+    seed: num('seed', o.seed, 0, int, 'an integer'),
+    patience: num('patience', o.patience, 0, (x) => int(x) && x >= 0, 'a non-negative integer'),
+    startEpoch,
+  };
+}
+
+function configOf(o: FitOptions): ModelConfig {
+  if (o.model) { o.model.alive(); return o.model.config; }
+  const mo = o.modelOptions;
+  if (!mo || typeof mo !== 'object') throw new HeedError('fit: give either model or modelOptions ({ kind: "transformer" | "pooling", ... })');
+  if (mo.kind === 'transformer') return transformerConfig(mo);
+  if (mo.kind === 'pooling') return poolingConfig(mo);
+  throw new HeedError(`fit: modelOptions.kind must be "transformer" or "pooling", got ${JSON.stringify((mo as { kind?: unknown }).kind)}`);
+}
+
+export function fit(ctx: Context, o: FitOptions): FitRun {
+  if (o === null || typeof o !== 'object') throw new HeedError('fit: expected an options object');
+  if (o.model) ctx.ownModel(o.model);
+  const config = configOf(o);
+  checkData('data', o.data, config);
+  if (o.validation) checkData('validation', o.validation, config);
+  const settings = fitSettings(o, config, o.data.sequences.length);
+  if (o.data.sequences.length === 0) throw new HeedError('fit: data is empty');
+  const train = pack(o.data.sequences, o.data.labels), val = o.validation ? pack(o.validation.sequences, o.validation.labels) : null;
+  const params = o.model ? o.model.be.read(o.model.params, o.model.layout.total) : null;
+  const start: Extract<ToWorker, { type: 'start' }> = {
+    type: 'start', backend: ctx.backend, config, params, optimizer: o.resume?.optimizer ?? null,
+    train, val, settings, checkpoints: !!o.onCheckpoint,
+  };
+  const finish = (p: Float32Array, optimizer: OptimizerState, result: TrainResult): FitResult => {
+    const model = o.model ?? (config.kind === 'transformer' ? new TransformerClassifier(ctx, config) : new AttentionPoolingClassifier(ctx, config));
+    model.be.write(model.params, p);
+    return { ...result, model, optimizer };
+  };
+  return o.worker === false ? fitHere(ctx, start, o, finish) : fitOnWorker(start, o, finish);
+}
+
+type Finish = (p: Float32Array, opt: OptimizerState, r: TrainResult) => FitResult;
+
+function fitHere(ctx: Context, start: Extract<ToWorker, { type: 'start' }>, o: FitOptions, finish: Finish): FitRun {
+  let cancelled = false;
+  const done = (async () => {
+    await Promise.resolve(); // return the FitRun first, as the worker path does
+    const { model, opt } = materialise(ctx, start);
+    try {
+      const result = await trainLoop(model, opt, unpack(start.train), start.val ? unpack(start.val) : null, start.settings, {
+        onStep: o.onStep, onEpoch: o.onEpoch,
+        onCheckpoint: o.onCheckpoint ? (epoch) => o.onCheckpoint!({ epoch, ...snapshot(model, opt), config: start.config }) : undefined,
+        shouldStop: () => cancelled,
+        pause: () => new Promise((r) => setTimeout(r, 0)),
+      });
+      const s = snapshot(model, opt);
+      return finish(s.params, s.optimizer, result);
+    } finally {
+      opt.dispose();
+      model.dispose();
+    }
+  })();
+  return { cancel: () => { cancelled = true; }, done };
+}
+
+interface WorkerLike {
+  postMessage(m: unknown, transfer?: ArrayBuffer[]): void;
+  terminate(): unknown;
+}
+
+const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+
+async function spawn(onMessage: (m: FromWorker) => void, onFailure: (e: Error) => void): Promise<WorkerLike> {
+  const url = new URL('../worker/worker.js', import.meta.url);
+  if (isNode) {
+    const [{ Worker }, { existsSync }, { fileURLToPath }] = await Promise.all([
+      import('node:worker_threads'), import('node:fs'), import('node:url'),
+    ]);
+    if (!existsSync(fileURLToPath(url))) {
+      throw new HeedError(`fit: the training worker script ${fileURLToPath(url)} is missing (run npm run build), or pass worker: false`);
+    }
+    const w = new Worker(url);
+    w.on('message', onMessage);
+    w.on('error', (e) => onFailure(e));
+    w.on('exit', (code) => onFailure(new Error(`the training worker exited with code ${code}`)));
+    return w as unknown as WorkerLike;
+  }
+  const w = new Worker(url, { type: 'module' });
+  w.onmessage = (e) => onMessage(e.data as FromWorker);
+  w.onerror = (e) => { e.preventDefault?.(); onFailure(new Error(e.message || 'the training worker failed')); };
+  w.onmessageerror = () => onFailure(new Error('a message from the training worker could not be read'));
+  return w as unknown as WorkerLike;
+}
+
+function fitOnWorker(start: Extract<ToWorker, { type: 'start' }>, o: FitOptions, finish: Finish): FitRun {
+  let worker: WorkerLike | null = null, settled = false, cancelRequested = false;
+  let resolve!: (r: FitResult) => void, reject!: (e: unknown) => void;
+  const done = new Promise<FitResult>((res, rej) => { resolve = res; reject = rej; });
+  const end = (f: () => void) => {
+    if (settled) return;
+    settled = true;
+    f();
+    void worker?.terminate();
+  };
+  const onMessage = (m: FromWorker) => {
+    if (settled) return;
+    try {
+      switch (m.type) {
+        case 'step': o.onStep?.(m.info); break;
+        case 'epoch': o.onEpoch?.(m.info); break;
+        case 'checkpoint': o.onCheckpoint?.({ epoch: m.epoch, params: m.params, optimizer: m.optimizer, config: start.config }); break;
+        case 'done': end(() => resolve(finish(m.params, m.optimizer, m.result))); break;
+        case 'error': end(() => reject(new HeedError(m.name === 'HeedError' ? m.message : `training worker: ${m.name}: ${m.message}`))); break;
+      }
+    } catch (e) {
+      // A throwing callback stops the run rather than leaving the worker orphaned.
+      end(() => reject(e));
+    }
+  };
+  const onFailure = (e: Error) => end(() => reject(new HeedError(`training worker failed: ${e.message}`, { cause: e })));
+  spawn(onMessage, onFailure).then((w) => {
+    worker = w;
+    if (settled) { void w.terminate(); return; }
+    w.postMessage(start, [...transferables(start.train), ...transferables(start.val),
+      ...(start.params ? [start.params.buffer as ArrayBuffer] : []),
+      ...(start.optimizer ? [start.optimizer.m.buffer as ArrayBuffer, start.optimizer.v.buffer as ArrayBuffer] : [])]);
+    if (cancelRequested) w.postMessage({ type: 'cancel' } satisfies ToWorker);
+  }, (e) => end(() => reject(e instanceof HeedError ? e : new HeedError(`fit: could not start the training worker: ${(e as Error).message}`, { cause: e }))));
+  return {
+    cancel: () => {
+      cancelRequested = true;
+      worker?.postMessage({ type: 'cancel' } satisfies ToWorker);
+    },
+    done,
+  };
+}

@@ -1,0 +1,151 @@
+// The training loop shared by heed.fit on a worker and on the calling thread: epochs of shuffled
+// batches, learning-rate warm-up and decay, validation, early stopping, progress callbacks and
+// cooperative cancellation. The same seed, data and settings give the same weights either way.
+import { epochBatches, evalBatches, type Batch } from '../data/dataset.js';
+import type { Model } from '../nn/model.js';
+import type { AdamwOptimizer } from '../nn/optim.js';
+import { trainStep } from '../nn/train.js';
+import { argmaxRows, predictBatches, probabilities } from './evaluate.js';
+
+export type Schedule = 'constant' | 'linear' | 'cosine';
+
+/** Everything the loop needs besides the model and the data: plain values, so it can be posted to a worker. */
+export interface TrainSettings {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  clipNorm?: number;
+  /** Linear warm-up over this many steps. */
+  warmupSteps: number;
+  /** Decay after warm-up, down to 0 at the last step. */
+  schedule: Schedule;
+  /** Sequences are truncated to this many tokens. */
+  maxLen: number;
+  seed: number;
+  /** Stop after this many epochs without a better validation loss and restore the best weights (0: off). */
+  patience: number;
+  /** Epochs already done (resuming from a checkpoint): training continues at this epoch. */
+  startEpoch: number;
+}
+
+/** A dataset as token-id sequences (no padding) and class ids. */
+export interface Dataset { sequences: Int32Array[]; labels: Int32Array }
+
+export interface StepInfo {
+  epoch: number; epochs: number; step: number; steps: number; globalStep: number; totalSteps: number;
+  loss: number; accuracy: number; lr: number; gradNorm: number; seqPerSec: number; etaSeconds: number;
+}
+
+export interface EpochInfo {
+  epoch: number; loss: number; accuracy: number; valLoss?: number; valAccuracy?: number;
+  lr: number; seconds: number; seqPerSec: number;
+}
+
+export interface TrainResult { history: EpochInfo[]; cancelled: boolean; stoppedEarly: boolean; bestEpoch: number | null }
+
+export interface LoopHooks {
+  onStep?(info: StepInfo): void;
+  onEpoch?(info: EpochInfo): void;
+  /** After each completed epoch (weights and optimizer state are consistent then). */
+  onCheckpoint?(epoch: number): void;
+  /** Polled before every step: true stops the run after the current step. */
+  shouldStop(): boolean;
+  /** Lets the host's event loop run (messages, timers); called every few tens of milliseconds. */
+  pause(): Promise<void>;
+}
+
+export function stepsPerEpoch(n: number, batchSize: number): number {
+  return Math.ceil(n / batchSize);
+}
+
+/** The learning rate for 0-based step g of `total`. */
+export function learningRate(s: TrainSettings, g: number, total: number): number {
+  const warm = s.warmupSteps > 0 ? Math.min(1, (g + 1) / s.warmupSteps) : 1;
+  if (s.schedule === 'constant') return s.lr * warm;
+  const span = Math.max(1, total - s.warmupSteps);
+  const progress = Math.min(1, Math.max(0, (g - s.warmupSteps) / span));
+  const decay = s.schedule === 'cosine' ? 0.5 * (1 + Math.cos(Math.PI * progress)) : 1 - progress;
+  return s.lr * warm * decay;
+}
+
+const PAUSE_EVERY_MS = 25;
+
+export async function trainLoop(model: Model, opt: AdamwOptimizer, train: Dataset, val: Dataset | null,
+                                s: TrainSettings, hooks: LoopHooks): Promise<TrainResult> {
+  const all = Int32Array.from(train.labels.keys());
+  const valIdx = val ? Int32Array.from(val.labels.keys()) : null;
+  const steps = stepsPerEpoch(all.length, s.batchSize), totalSteps = steps * s.epochs;
+  const history: EpochInfo[] = [];
+  const C = model.config.classes, K = Math.max(2, C);
+  let best = Infinity, bestEpoch: number | null = null, bestParams: Float32Array | null = null, sinceBest = 0;
+  let lastPause = now(), cancelled = false, stoppedEarly = false;
+  const runStart = now();
+  let seqsDone = 0;
+  for (let epoch = s.startEpoch; epoch < s.epochs && !cancelled; epoch++) {
+    const t0 = now();
+    const batches: Batch[] = [...epochBatches(train.sequences, train.labels, all, s.batchSize, s.maxLen, s.seed, epoch)];
+    let lossSum = 0, correct = 0, seen = 0;
+    for (let i = 0; i < batches.length; i++) {
+      if (hooks.shouldStop()) { cancelled = true; break; }
+      const b = batches[i], [B] = b.shape, g = epoch * steps + i;
+      opt.lr = learningRate(s, g, totalSteps);
+      const loss = trainStep(model, opt, b.tokens, b.shape, b.labels);
+      const pred = argmaxRows(probabilities(model.readLogits(model.currentPlan!, B), B, C), B, K);
+      for (let j = 0; j < B; j++) if (pred[j] === b.labels[j]) correct++;
+      lossSum += loss * B;
+      seen += B;
+      seqsDone += B;
+      if (hooks.onStep) {
+        const elapsed = (now() - runStart) / 1000, done = g + 1 - s.startEpoch * steps;
+        const remaining = totalSteps - (g + 1);
+        hooks.onStep({
+          epoch: epoch + 1, epochs: s.epochs, step: i + 1, steps, globalStep: g + 1, totalSteps,
+          loss, accuracy: correct / seen, lr: opt.lr, gradNorm: opt.lastGradNorm,
+          seqPerSec: seqsDone / Math.max(elapsed, 1e-9), etaSeconds: done > 0 ? (elapsed / done) * remaining : NaN,
+        });
+      }
+      if (now() - lastPause > PAUSE_EVERY_MS) {
+        await hooks.pause();
+        lastPause = now();
+      }
+    }
+    if (cancelled && seen === 0) break;
+    const seconds = (now() - t0) / 1000;
+    const info: EpochInfo = {
+      epoch: epoch + 1, loss: seen ? lossSum / seen : NaN, accuracy: seen ? correct / seen : NaN,
+      lr: opt.lr, seconds, seqPerSec: seen / Math.max(seconds, 1e-9),
+    };
+    if (val && valIdx && valIdx.length > 0) {
+      const pr = predictBatches(model, evalBatches(val.sequences, val.labels, valIdx, Math.max(s.batchSize, 64), s.maxLen));
+      info.valLoss = pr.loss;
+      info.valAccuracy = pr.accuracy;
+    }
+    history.push(info);
+    hooks.onEpoch?.(info);
+    if (cancelled) break;
+    hooks.onCheckpoint?.(epoch + 1);
+    if (s.patience > 0 && info.valLoss !== undefined) {
+      if (info.valLoss < best) {
+        best = info.valLoss;
+        bestEpoch = epoch + 1;
+        bestParams = model.be.read(model.params, model.layout.total);
+        sinceBest = 0;
+      } else if (++sinceBest >= s.patience) {
+        stoppedEarly = true;
+        break;
+      }
+    }
+    await hooks.pause();
+    lastPause = now();
+  }
+  if (stoppedEarly && bestParams) model.be.write(model.params, bestParams);
+  return { history, cancelled, stoppedEarly, bestEpoch };
+}
+
+function now(): number {
+  return performance.now();
+}

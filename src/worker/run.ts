@@ -1,0 +1,53 @@
+// The worker side of heed.fit, independent of the platform: given an endpoint, it waits for
+// 'start', trains with its own heed context, streams progress, and answers with the final
+// weights. Errors become an 'error' message; the main side turns it into a HeedError.
+import { init } from '../index.js';
+import type { Context } from '../context.js';
+import type { Model } from '../nn/model.js';
+import type { AdamwOptimizer } from '../nn/optim.js';
+import { trainLoop } from '../train/loop.js';
+import { unpack, type Endpoint, type FromWorker, type OptimizerState, type ToWorker } from './protocol.js';
+
+/** Builds the model and optimizer of a 'start' message in context h. */
+export function materialise(h: Context, msg: Extract<ToWorker, { type: 'start' }>): { model: Model; opt: AdamwOptimizer } {
+  const { config, settings: s } = msg;
+  const model = config.kind === 'transformer' ? h.transformerClassifier(config) : h.attentionPoolingClassifier(config);
+  if (msg.params) model.be.write(model.params, msg.params);
+  const opt = h.adamwOptimizer(model, { lr: s.lr, beta1: s.beta1, beta2: s.beta2, eps: s.eps, weightDecay: s.weightDecay, clipNorm: s.clipNorm });
+  if (msg.optimizer) opt.loadState(msg.optimizer);
+  return { model, opt };
+}
+
+export function snapshot(model: Model, opt: AdamwOptimizer): { params: Float32Array; optimizer: OptimizerState } {
+  return { params: model.be.read(model.params, model.layout.total), optimizer: opt.state() };
+}
+
+const buffers = (...a: Float32Array[]) => a.map((x) => x.buffer as ArrayBuffer);
+
+export function serveTraining(ep: Endpoint, pause: () => Promise<void>): void {
+  let cancelled = false;
+  const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => ep.postMessage(m, transfer);
+  ep.onMessage(async (raw) => {
+    const msg = raw as ToWorker;
+    if (msg.type === 'cancel') { cancelled = true; return; }
+    if (msg.type !== 'start') return;
+    try {
+      const h = await init({ backend: msg.backend });
+      const { model, opt } = materialise(h, msg);
+      const result = await trainLoop(model, opt, unpack(msg.train), msg.val ? unpack(msg.val) : null, msg.settings, {
+        onStep: (info) => post({ type: 'step', info }),
+        onEpoch: (info) => post({ type: 'epoch', info }),
+        onCheckpoint: msg.checkpoints ? (epoch) => {
+          const s = snapshot(model, opt);
+          post({ type: 'checkpoint', epoch, ...s }, buffers(s.params, s.optimizer.m, s.optimizer.v));
+        } : undefined,
+        shouldStop: () => cancelled,
+        pause,
+      });
+      const s = snapshot(model, opt);
+      post({ type: 'done', ...s, result }, buffers(s.params, s.optimizer.m, s.optimizer.v));
+    } catch (e) {
+      post({ type: 'error', name: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e) });
+    }
+  });
+}
