@@ -3,7 +3,8 @@
 // in plain JavaScript with no dependencies.
 //
 //   node bench/baseline.mjs <data.csv> [--val-split 0.2] [--seed 0] [--label-col label]
-//                           [--text-col sequence] [--l2 X] [--json]
+//                           [--text-col sequence] [--l2 X] [--json] [--test test.csv]
+//   --test: train on every row of <data.csv> and score on test.csv instead of a split.
 //
 // THE SPLIT (seeded, stratified; the same rows as heed's stratifiedSplit in src/data/dataset.ts):
 //   1. Classes are the distinct values of the label column, trimmed of surrounding whitespace, and
@@ -67,6 +68,7 @@ let file = null;
     else if (a === '--text-col') opts.textCol = val();
     else if (a === '--l2') opts.l2 = num(val());
     else if (a === '--json') opts.json = true;
+    else if (a === '--test') opts.test = val();
     else if (a === '-h' || a === '--help') usage();
     else if (a.startsWith('--')) usage(`unknown option ${a}`);
     else if (file === null) file = a;
@@ -320,23 +322,40 @@ const C = classes.length;
 if (C < 2) usage(`${file}: needs at least two classes`);
 
 const all = data.map((_, i) => i);
-const { train: trainRows, val: valRows } = stratifiedSplit(all, y, C, opts.valSplit, opts.seed);
+let { train: trainRows, val: valRows } = stratifiedSplit(all, y, C, opts.valSplit, opts.seed);
+let yAll = y;
 const grams = data.map((r) => ngrams(r[ti]));
+if (opts.test) {
+  // --test FILE: train on every row of <data.csv>, score on FILE (same columns).
+  const tt = parseCsv(readFileSync(opts.test, 'utf8'));
+  const th = tt[0], tli = th.indexOf(opts.labelCol), tti = th.indexOf(opts.textCol);
+  if (tli < 0 || tti < 0) usage(`${opts.test}: needs columns "${opts.labelCol}" and "${opts.textCol}"`);
+  const rows = tt.slice(1).filter((r) => !(r.length === 1 && r[0] === ''));
+  const ty = rows.map((r, k) => {
+    const c = classId.get(r[tli].trim());
+    if (c === undefined) usage(`${opts.test}: row ${k + 1} has label "${r[tli]}" not seen in ${file}`);
+    return c;
+  });
+  trainRows = all;
+  valRows = rows.map((_, k) => data.length + k);
+  yAll = Int32Array.from([...y, ...ty]);
+  for (const r of rows) grams.push(ngrams(r[tti]));
+}
 
 let l2 = opts.l2;
 const tuning = [];
 if (l2 === null) {
-  const inner = stratifiedSplit(trainRows, y, C, 0.1, opts.seed + 1);
+  const inner = stratifiedSplit(trainRows, yAll, C, 0.1, opts.seed + 1);
   let best = -1;
   for (const cand of [1e-4, 1e-3, 1e-2]) {
-    const { acc } = fitAndScore(grams, y, C, inner.train, inner.val, cand);
+    const { acc } = fitAndScore(grams, yAll, C, inner.train, inner.val, cand);
     tuning.push({ l2: cand, accuracy: acc });
     if (acc >= best) { best = acc; l2 = cand; }
   }
 }
-const { acc, vocabSize } = fitAndScore(grams, y, C, trainRows, valRows, l2);
+const { acc, vocabSize } = fitAndScore(grams, yAll, C, trainRows, valRows, l2);
 const seconds = (performance.now() - t0) / 1000;
-const majority = Math.max(...classes.map((_, c) => valRows.filter((r) => y[r] === c).length)) / valRows.length;
+const majority = Math.max(...classes.map((_, c) => valRows.filter((r) => yAll[r] === c).length)) / valRows.length;
 
 if (opts.json) {
   console.log(JSON.stringify({

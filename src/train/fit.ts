@@ -39,6 +39,8 @@ export interface FitOptions {
   maxLen?: number;
   /** Early stopping: epochs without a better validation loss before stopping (best weights restored). */
   patience?: number;
+  /** Augmentation: leave out each training token with this probability, anew every epoch (default 0). */
+  tokenDropout?: number;
   seed?: number;
   /** Run on a worker thread (default true). */
   worker?: boolean;
@@ -109,6 +111,7 @@ export function fitSettings(o: FitOptions, config: ModelConfig, nTrain: number):
     seed: num('seed', o.seed, 0, int, 'an integer'),
     patience: num('patience', o.patience, 0, (x) => int(x) && x >= 0, 'a non-negative integer'),
     startEpoch,
+    tokenDropout: num('tokenDropout', o.tokenDropout, 0, (x) => x >= 0 && x < 1, 'in [0, 1)'),
   };
 }
 

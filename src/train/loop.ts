@@ -1,7 +1,8 @@
 // The training loop shared by heed.fit on a worker and on the calling thread: epochs of shuffled
 // batches, learning-rate warm-up and decay, validation, early stopping, progress callbacks and
 // cooperative cancellation. The same seed, data and settings give the same weights either way.
-import { epochBatches, evalBatches, type Batch } from '../data/dataset.js';
+import { epochBatches, epochSeed, evalBatches, type Batch } from '../data/dataset.js';
+import { Rng } from '../nn/rng.js';
 import type { Model } from '../nn/model.js';
 import type { AdamwOptimizer } from '../nn/optim.js';
 import { trainStep } from '../nn/train.js';
@@ -30,6 +31,9 @@ export interface TrainSettings {
   patience: number;
   /** Epochs already done (resuming from a checkpoint): training continues at this epoch. */
   startEpoch: number;
+  /** Training-time augmentation: each token of a training sequence is left out with this
+   *  probability, drawn anew every epoch (0: off). Never applied to validation or inference. */
+  tokenDropout: number;
 }
 
 /** A dataset as token-id sequences (no padding) and class ids. */
@@ -87,7 +91,8 @@ export async function trainLoop(model: Model, opt: AdamwOptimizer, train: Datase
   let seqsDone = 0;
   for (let epoch = s.startEpoch; epoch < s.epochs && !cancelled; epoch++) {
     const t0 = now();
-    const batches: Batch[] = [...epochBatches(train.sequences, train.labels, all, s.batchSize, s.maxLen, s.seed, epoch)];
+    const seqs = s.tokenDropout > 0 ? dropTokens(train.sequences, s.tokenDropout, epochSeed(s.seed, epoch) ^ 0x5bd1e995) : train.sequences;
+    const batches: Batch[] = epochBatches(seqs, train.labels, all, s.batchSize, s.maxLen, s.seed, epoch);
     let lossSum = 0, correct = 0, seen = 0;
     for (let i = 0; i < batches.length; i++) {
       if (hooks.shouldStop()) { cancelled = true; break; }
@@ -144,6 +149,15 @@ export async function trainLoop(model: Model, opt: AdamwOptimizer, train: Datase
   }
   if (stoppedEarly && bestParams) model.be.write(model.params, bestParams);
   return { history, cancelled, stoppedEarly, bestEpoch };
+}
+
+/** Each sequence with every token left out with probability p (at least one token is kept). */
+export function dropTokens(seqs: Int32Array[], p: number, seed: number): Int32Array[] {
+  const rng = new Rng(seed);
+  return seqs.map((q) => {
+    const kept = q.filter(() => rng.uniform() >= p);
+    return kept.length > 0 || q.length === 0 ? kept : Int32Array.of(q[rng.int(q.length)]);
+  });
 }
 
 function now(): number {
