@@ -1,0 +1,108 @@
+// heed.fit on a worker thread (from the built package, as users run it) and on this thread:
+// progress, cancel, a responsive event loop, determinism, and errors from inside the worker.
+import { existsSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { orderTask } from '../nn/util.js';
+
+const dist = new URL('../../dist/index.js', import.meta.url);
+type Heed = typeof import('../../src/index.js');
+let heed: Heed;
+beforeAll(async () => {
+  if (!existsSync(dist)) throw new Error('dist/ is missing: run npm run build (npm test does it first)');
+  heed = (await import(dist.href)) as Heed;
+});
+
+const T = 12, V = 10;
+function task(n: number, seed: number) {
+  const { tokens, labels } = orderTask(n, T, V, seed);
+  const sequences = Array.from({ length: n }, (_, i) => {
+    const row = tokens.subarray(i * T, (i + 1) * T);
+    const len = row.indexOf(0) < 0 ? T : row.indexOf(0);
+    return row.slice(0, len);
+  });
+  return { sequences, labels };
+}
+const modelOptions = { kind: 'transformer' as const, vocabSize: V, maxLen: T, dModel: 16, heads: 2, ffDim: 32, layers: 1, seed: 1 };
+
+describe('fit', () => {
+  it('trains on a worker: onStep and onEpoch arrive, validation is reported, the model learns', async () => {
+    const h = await heed.init();
+    const steps: number[] = [], epochs: number[] = [];
+    const run = h.fit({ modelOptions, data: task(512, 1), validation: task(128, 2), epochs: 6, batchSize: 32, lr: 3e-3, weightDecay: 0, seed: 3,
+      onStep: (s) => steps.push(s.globalStep), onEpoch: (e) => epochs.push(e.epoch) });
+    const r = await run.done;
+    expect(epochs).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(steps.length).toBe(6 * 16);
+    expect(steps[steps.length - 1]).toBe(96);
+    expect(r.history).toHaveLength(6);
+    expect(r.history[5].valAccuracy).toBeGreaterThan(0.85);
+    expect(r.model.config.kind).toBe('transformer');
+    const logits = r.model.forward(task(4, 9).sequences[0], [1, task(4, 9).sequences[0].length]);
+    expect(logits.shape).toEqual([1, 2]);
+  });
+
+  it('keeps the calling thread responsive: timers fire while the worker trains', async () => {
+    const h = await heed.init();
+    let ticks = 0, last = Date.now(), maxGap = 0;
+    const timer = setInterval(() => { const t = Date.now(); maxGap = Math.max(maxGap, t - last); last = t; ticks++; }, 10);
+    const t0 = Date.now();
+    await h.fit({ modelOptions, data: task(2048, 4), epochs: 4, batchSize: 16, seed: 1 }).done;
+    clearInterval(timer);
+    const elapsed = Date.now() - t0;
+    expect(elapsed).toBeGreaterThan(200); // long enough to mean something
+    // Training on this thread would block it for tens of milliseconds at a time.
+    expect(ticks).toBeGreaterThan(elapsed / 10 / 2);
+    expect(maxGap).toBeLessThan(100);
+  });
+
+  it('cancel() stops after the current step and resolves with the model so far', async () => {
+    const h = await heed.init();
+    let seen = 0;
+    const run = h.fit({ modelOptions, data: task(1024, 5), epochs: 50, batchSize: 8, seed: 1,
+      onStep: () => { if (++seen === 20) run.cancel(); } });
+    const r = await run.done;
+    expect(r.cancelled).toBe(true);
+    expect(r.history.length).toBeLessThan(50);
+    expect(r.model.stateDict()['head.weight'].data.every(Number.isFinite)).toBe(true);
+  });
+
+  it('gives bit-identical weights on a worker and on this thread for the same seed', async () => {
+    const h = await heed.init();
+    const opts = { modelOptions, data: task(256, 6), validation: task(64, 7), epochs: 3, batchSize: 16, seed: 11, tokenDropout: 0.1, warmup: 0.1, schedule: 'cosine' as const };
+    const a = await h.fit({ ...opts, worker: true }).done, b = await h.fit({ ...opts, worker: false }).done, c = await h.fit({ ...opts }).done;
+    for (const [k, t] of Object.entries(a.model.stateDict())) {
+      expect(Buffer.from(t.data.buffer).equals(Buffer.from(b.model.stateDict()[k].data.buffer)), k).toBe(true);
+      expect(Buffer.from(t.data.buffer).equals(Buffer.from(c.model.stateDict()[k].data.buffer)), k).toBe(true);
+    }
+    expect(a.history.map((e) => e.loss)).toEqual(b.history.map((e) => e.loss));
+  });
+
+  it('rejects done with the error raised inside the worker (an exploding learning rate)', async () => {
+    const h = await heed.init();
+    const run = h.fit({ modelOptions: { kind: 'pooling', vocabSize: V, dModel: 8 }, data: task(256, 8), epochs: 50, lr: 1e30, weightDecay: 0, seed: 1 });
+    await expect(run.done).rejects.toThrow(heed.HeedError);
+    await expect(run.done).rejects.toThrow(/not finite|is NaN|Infinity|is -?Infinity/);
+  });
+
+  it('early stopping restores the weights of the best validation epoch', async () => {
+    const h = await heed.init();
+    const r = await h.fit({ modelOptions: { kind: 'pooling', vocabSize: V, dModel: 8 }, data: task(64, 9), validation: task(64, 10),
+      epochs: 40, lr: 0.05, patience: 2, seed: 2, worker: false }).done;
+    if (r.stoppedEarly) {
+      expect(r.bestEpoch).not.toBeNull();
+      expect(r.history.length).toBe(r.bestEpoch! + 2);
+    } else {
+      expect(r.history.length).toBe(40);
+    }
+  });
+
+  it('validates its options with messages that name them', async () => {
+    const h = await heed.init();
+    const data = task(8, 1);
+    expect(() => h.fit({ modelOptions, data, epochs: 0 })).toThrow('fit: epochs must be a positive integer, got 0');
+    expect(() => h.fit({ modelOptions, data, lr: -1 })).toThrow('fit: lr must be a positive number');
+    expect(() => h.fit({ modelOptions, data: { sequences: [[1, 99]], labels: [0] } })).toThrow('fit: data.sequences[0][1] = 99 is outside [0, 10)');
+    expect(() => h.fit({ modelOptions, data: { sequences: [[1]], labels: [5] } })).toThrow('fit: data.labels[0] = 5 is outside [0, 2)');
+    expect(() => h.fit({ data } as never)).toThrow('give either model or modelOptions');
+  });
+});
