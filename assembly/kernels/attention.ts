@@ -4,12 +4,18 @@
 // 0 padding; read only when useMask); p: [B,H,T,S]. causal aligns top-left: query t sees keys
 // 0..t, also when T ≠ S.
 //
-// Row-wise, never a T×S buffer: each query row computes its S scores into a scratch row, takes
-// the max m, p_j = exp(s_j − m), l = Σp_j, out = Σ p_j v_j / l, and saves lse = m + log l. The
-// backward recomputes p_j = exp(s_j − lse) from that one float per row (FlashAttention's trick).
-// A row whose keys are all masked has out = 0 and lse = +Infinity, so every recomputed p_j is
-// exp(−Infinity) = 0 and its gradients are zero: no 0/0 anywhere.
-import { at, axpy, dot, scaleBy } from "../simd";
+// Tiled, never a T×S buffer: query rows go in tiles of BR; a tile's scores [BR, S] come from one
+// register-tiled GEMM (q_tile · kᵀ), are masked, exponentiated (vectorised exp) and summed per
+// row, and out_tile = p · v is a second GEMM. Each row saves lse = m + log l, and the backward
+// recomputes p = exp(s − lse) tile by tile (FlashAttention's scheme): scratch is 2·BR·S floats,
+// linear in S. A row whose keys are all masked has out = 0 and lse = +Infinity, so every
+// recomputed p_j is exp(−Infinity) = 0 and its gradients are zero: no 0/0 anywhere.
+import { at, axpy, dot, exp4, scaleBy } from "../simd";
+import { gemm } from "./matmul";
+
+/** Query rows per tile: big enough for the GEMMs to run at speed, small enough for L2. */
+// @ts-ignore: decorator
+@inline const BR = 64;
 
 /** The number of leading keys query t may see (the causal mask cuts the row at t + 1). */
 // @ts-ignore: decorator
@@ -38,7 +44,66 @@ import { at, axpy, dot, scaleBy } from "../simd";
   return m;
 }
 
-export function attention_forward(out: usize, lse: usize, q: usize, k: usize, v: usize, mask: usize, useMask: i32,
+/** Scores of a tile into st [R, W] (row stride W): scale·q·kᵀ with −Infinity where the key is
+ *  masked or past the causal limit. W = number of keys any row of the tile may see. */
+function tileScores(st: usize, qt: usize, kh: usize, maskRow: usize, useMask: i32,
+                    t0: i32, R: i32, W: i32, S: i32, D: i32, scale: f32, causal: i32): void {
+  gemm(st, qt, kh, R, W, D, 0, 1, 0);
+  for (let r = 0; r < R; r++) {
+    const row = at(st, r * W), kmax = keyLimit(t0 + r, S, causal);
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      const sc = f32x4.splat(scale);
+      for (; j + 4 <= kmax; j += 4) v128.store(at(row, j), f32x4.mul(v128.load(at(row, j)), sc));
+    }
+    for (; j < kmax; j++) store<f32>(at(row, j), load<f32>(at(row, j)) * scale);
+    for (j = kmax; j < W; j++) store<f32>(at(row, j), -Infinity);
+    if (useMask) {
+      for (j = 0; j < kmax; j++) if (load<f32>(at(maskRow, j)) == 0) store<f32>(at(row, j), -Infinity);
+    }
+  }
+}
+
+/** row[j] = exp(row[j] − shift) over n (exactly 0 where row[j] = −Infinity); returns Σ. */
+function expRow(row: usize, n: i32, shift: f32): f32 {
+  let j = 0;
+  let l: f32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const sh = f32x4.splat(shift), ninf = f32x4.splat(-Infinity);
+    let acc = f32x4.splat(0);
+    for (; j + 4 <= n; j += 4) {
+      const x = v128.load(at(row, j));
+      // exp4 clamps at e^−87, so masked scores (−Infinity) are zeroed explicitly.
+      const e = v128.andnot(exp4(f32x4.sub(x, sh)), f32x4.eq(x, ninf));
+      v128.store(at(row, j), e);
+      acc = f32x4.add(acc, e);
+    }
+    l = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+  }
+  for (; j < n; j++) {
+    const e = Mathf.exp(load<f32>(at(row, j)) - shift);
+    store<f32>(at(row, j), e);
+    l += e;
+  }
+  return l;
+}
+
+function rowMax(row: usize, n: i32): f32 {
+  let m: f32 = -Infinity;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    let acc = f32x4.splat(-Infinity);
+    for (; j + 4 <= n; j += 4) acc = f32x4.max(acc, v128.load(at(row, j)));
+    m = max(max(f32x4.extract_lane(acc, 0), f32x4.extract_lane(acc, 1)), max(f32x4.extract_lane(acc, 2), f32x4.extract_lane(acc, 3)));
+  }
+  for (; j < n; j++) m = max(m, load<f32>(at(row, j)));
+  return m;
+}
+
+// Row-wise versions for problems with fewer query rows than a GEMM tile can use (T < 4: decoding,
+// and the pooling model's one query per sequence), where packing k and v would cost as much as
+// the products themselves.
+function rowsForward(out: usize, lse: usize, q: usize, k: usize, v: usize, mask: usize, useMask: i32,
                                   B: i32, H: i32, T: i32, S: i32, D: i32, scale: f32, causal: i32): void {
   const s = heap.alloc(<usize>max(S, 1) << 2);        // one row of scores, reused by every query
   for (let b = 0; b < B; b++) {
@@ -71,9 +136,8 @@ export function attention_forward(out: usize, lse: usize, q: usize, k: usize, v:
   heap.free(s);
 }
 
-/** Accumulates dq, dk, dv. With p_j = exp(s_j − lse) and Di = dout·out (= Σ p_j dout·v_j):
- *  dv_j += p_j dout; ds_j = p_j (dout·v_j − Di); dq += scale Σ ds_j k_j; dk_j += scale ds_j q. */
-export function attention_backward(dq: usize, dk: usize, dv: usize, q: usize, k: usize, v: usize,
+/** Row-wise backward for few query rows (same math as the tiled one, without GEMMs). */
+function rowsBackward(dq: usize, dk: usize, dv: usize, q: usize, k: usize, v: usize,
                                    out: usize, lse: usize, dout: usize, mask: usize, useMask: i32,
                                    B: i32, H: i32, T: i32, S: i32, D: i32, scale: f32, causal: i32): void {
   for (let b = 0; b < B; b++) {
@@ -103,6 +167,100 @@ export function attention_backward(dq: usize, dk: usize, dv: usize, q: usize, k:
       }
     }
   }
+}
+
+/** Tiled forward (see the file comment). */
+export function attention_forward(out: usize, lse: usize, q: usize, k: usize, v: usize, mask: usize, useMask: i32,
+                                  B: i32, H: i32, T: i32, S: i32, D: i32, scale: f32, causal: i32): void {
+  if (T < 4) { rowsForward(out, lse, q, k, v, mask, useMask, B, H, T, S, D, scale, causal); return; }
+  if (D <= 0) return;
+  const st = heap.alloc(<usize>(BR * max(S, 1)) << 2);   // one tile of scores / probabilities
+  const ls = heap.alloc(<usize>BR << 2);                  // Σp per row of the tile
+  for (let b = 0; b < B; b++) {
+    const maskRow = at(mask, b * S);
+    for (let h = 0; h < H; h++) {
+      const bh = b * H + h;
+      const kh = at(k, bh * S * D), vh = at(v, bh * S * D);
+      for (let t0 = 0; t0 < T; t0 += BR) {
+        const R = min(BR, T - t0), W = keyLimit(t0 + R - 1, S, causal);
+        const qt = at(q, (bh * T + t0) * D), ot = at(out, (bh * T + t0) * D);
+        if (W <= 0) {                                   // no keys at all
+          memory.fill(ot, 0, <usize>(R * D) << 2);
+          for (let r = 0; r < R; r++) store<f32>(at(lse, bh * T + t0 + r), Infinity);
+          continue;
+        }
+        tileScores(st, qt, kh, maskRow, useMask, t0, R, W, S, D, scale, causal);
+        for (let r = 0; r < R; r++) {                   // p = exp(s − m) unnormalised; l per row
+          const row = at(st, r * W), m = rowMax(row, W);
+          if (m == -Infinity) {                         // every key masked: p = 0, lse = +Infinity
+            memory.fill(row, 0, <usize>W << 2);
+            store<f32>(at(ls, r), 0);
+            store<f32>(at(lse, bh * T + t0 + r), Infinity);
+            continue;
+          }
+          const l = expRow(row, W, m);                  // l ≥ 1: p = 1 at the max
+          store<f32>(at(ls, r), l);
+          store<f32>(at(lse, bh * T + t0 + r), m + Mathf.log(l));
+        }
+        gemm(ot, st, vh, R, D, W, 0, 0, 0);              // out = p · v, then / l per row
+        for (let r = 0; r < R; r++) {
+          const l = load<f32>(at(ls, r));
+          if (l > 0) scaleBy(at(ot, r * D), <f32>1 / l, D);
+        }
+      }
+    }
+  }
+  heap.free(ls);
+  heap.free(st);
+}
+
+/** Accumulates dq, dk, dv. With p = exp(s − lse) and Di = dout·out (= Σ p_j dout·v_j):
+ *  dv += pᵀ·dout; dp = dout·vᵀ; ds = p ⊙ (dp − Di); dq += scale·ds·k; dk += scale·dsᵀ·q (five GEMMs per tile). */
+export function attention_backward(dq: usize, dk: usize, dv: usize, q: usize, k: usize, v: usize,
+                                   out: usize, lse: usize, dout: usize, mask: usize, useMask: i32,
+                                   B: i32, H: i32, T: i32, S: i32, D: i32, scale: f32, causal: i32): void {
+  if (T < 4) { rowsBackward(dq, dk, dv, q, k, v, out, lse, dout, mask, useMask, B, H, T, S, D, scale, causal); return; }
+  if (D <= 0 || S <= 0) return;
+  const pt = heap.alloc(<usize>(BR * S) << 2), dst = heap.alloc(<usize>(BR * S) << 2);
+  for (let b = 0; b < B; b++) {
+    const maskRow = at(mask, b * S);
+    for (let h = 0; h < H; h++) {
+      const bh = b * H + h;
+      const kh = at(k, bh * S * D), vh = at(v, bh * S * D);
+      const dkh = at(dk, bh * S * D), dvh = at(dv, bh * S * D);
+      for (let t0 = 0; t0 < T; t0 += BR) {
+        const R = min(BR, T - t0), W = keyLimit(t0 + R - 1, S, causal);
+        if (W <= 0) continue;
+        const o = (bh * T + t0) * D;
+        const qt = at(q, o), dqt = at(dq, o), dot_ = at(dout, o), ot = at(out, o);
+        // in the forward pass this was: p = exp(s − m) / l, with lse = m + log l
+        tileScores(pt, qt, kh, maskRow, useMask, t0, R, W, S, D, scale, causal);
+        for (let r = 0; r < R; r++) {
+          const row = at(pt, r * W), L = load<f32>(at(lse, bh * T + t0 + r));
+          if (L == Infinity) memory.fill(row, 0, <usize>W << 2);
+          else expRow(row, W, L);
+        }
+        gemm(dvh, pt, dot_, W, D, R, 1, 0, 1);          // dv += pᵀ · dout
+        gemm(dst, dot_, vh, R, W, D, 0, 1, 0);          // dp = dout · vᵀ
+        for (let r = 0; r < R; r++) {                   // ds = scale · p ⊙ (dp − Di)
+          const pr = at(pt, r * W), dr = at(dst, r * W);
+          const Di = dot(at(dot_, r * D), at(ot, r * D), D);
+          let j = 0;
+          if (ASC_FEATURE_SIMD) {
+            const di = f32x4.splat(Di), sc = f32x4.splat(scale);
+            for (; j + 4 <= W; j += 4) {
+              v128.store(at(dr, j), f32x4.mul(f32x4.mul(v128.load(at(pr, j)), f32x4.sub(v128.load(at(dr, j)), di)), sc));
+            }
+          }
+          for (; j < W; j++) store<f32>(at(dr, j), load<f32>(at(pr, j)) * (load<f32>(at(dr, j)) - Di) * scale);
+        }
+        gemm(dqt, dst, kh, R, D, W, 0, 0, 1);           // dq += ds · k
+        gemm(dkh, dst, qt, W, D, R, 1, 0, 1);           // dk += dsᵀ · q
+      }
+    }
+  }
+  heap.free(dst);
+  heap.free(pt);
 }
 
 /** p [B,H,T,S] = the attention weights (zeros past the causal limit, at masked keys, and for a

@@ -133,10 +133,16 @@ function gemmScalar(c: usize, a: usize, rb: usize, M: i32, N: i32, K: i32, trans
   }
 }
 
+/** One (unbatched) product: c (=|+=) op(a) · op(b), all contiguous. Used by matmul_forward and by
+ *  the attention kernels for their tiles. */
+export function gemm(c: usize, a: usize, b: usize, M: i32, N: i32, K: i32, transA: i32, transB: i32, accumulate: i32): void {
+  matmul_forward(c, a, b, 1, M, N, K, transA, transB, 0, accumulate);
+}
+
 export function matmul_forward(c: usize, a: usize, b: usize, batch: i32, M: i32, N: i32, K: i32,
                                transA: i32, transB: i32, strideB: i32, accumulate: i32): void {
-  if (M == 0 || N == 0) return;
-  if (K == 0) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
     if (!accumulate) memory.fill(c, 0, <usize>(batch * M * N) << 2);
     return;
   }

@@ -13,6 +13,8 @@ export interface BenchRow {
   /** Median milliseconds per call. */
   ms: number;
   gflops: number;
+  /** Sequences per second (train and inference workloads). */
+  seqPerSec?: number;
   samples: number;
   /** This backend's speed over the js backend's on the same workload (undefined when js was skipped). */
   vsJs?: number;
@@ -51,8 +53,10 @@ export async function runBench(workloads: Workload[], options: BenchOptions = {}
       if (!r || !('latency' in r)) throw new Error(`benchmark ${w.name} on ${backend} produced no result`);
       const ms = r.latency.p50 ?? r.latency.mean;
       const row: BenchRow = { id: w.id, name: w.name, backend, ms, gflops: w.flops / (ms * 1e6), samples: r.latency.samples?.length ?? 0 };
+      if (w.sequences) row.seqPerSec = (w.sequences * 1000) / ms;
       rows.push(row);
-      log(`${w.id.padEnd(3)} ${w.name.padEnd(36)} ${backend.padEnd(12)} ${ms.toFixed(3).padStart(10)} ms ${row.gflops.toFixed(2).padStart(8)} GFLOP/s`);
+      log(`${w.id.padEnd(3)} ${w.name.padEnd(40)} ${backend.padEnd(12)} ${ms.toFixed(3).padStart(10)} ms ${row.gflops.toFixed(2).padStart(8)} GFLOP/s` +
+        (row.seqPerSec ? ` ${row.seqPerSec.toFixed(1).padStart(9)} seq/s ${(1000 / ms).toFixed(2).padStart(8)} steps/s` : ''));
     }
     const js = rows.find((r) => r.name === w.name && r.backend === 'js');
     if (js) for (const r of rows) if (r.name === w.name) r.vsJs = js.ms / r.ms;
@@ -73,5 +77,31 @@ export function formatTable(rows: BenchRow[]): string {
     const ratios = rs.filter((_, i) => backends[i] !== 'js').map((r) => (r?.vsJs ? `${r.vsJs.toFixed(1)}×` : '–'));
     return `| ${id} | ${n} | ${cells.join(' | ')} | ${ratios.join(' | ')} |`;
   });
-  return [head, sep, ...lines].join('\n');
+  const out = [head, sep, ...lines].join('\n');
+  const seqRows = rows.filter((r) => r.seqPerSec !== undefined);
+  if (!seqRows.length) return out;
+  const seqNames = [...new Set(seqRows.map((r) => r.name))];
+  const head2 = `| id | workload | ${backends.map((b) => `${b} steps/s | ${b} seq/s`).join(' | ')} |`;
+  const lines2 = seqNames.map((n) => {
+    const rs = backends.map((b) => seqRows.find((r) => r.name === n && r.backend === b));
+    return `| ${rs.find((r) => r)!.id} | ${n} | ${rs.map((r) => (r ? `${(1000 / r.ms).toFixed(2)} | ${r.seqPerSec!.toFixed(1)}` : '– | –')).join(' | ')} |`;
+  });
+  return [out, '', head2, head2.replace(/[^|]+/g, '---'), ...lines2].join('\n');
+}
+
+/** Linear memory and JS heap across `steps` W1-sized training steps: both should stay flat. */
+export async function memoryFlatness(steps: number): Promise<{ steps: number; linearBefore: number; linearAfter: number; heapBefore: number; heapAfter: number }> {
+  const h = await init({ backend: 'wasm' });
+  const model = h.attentionPoolingClassifier({ vocabSize: 128, dModel: 64, classes: 2, seed: 1 });
+  const opt = h.adamwOptimizer(model, { lr: 1e-3, weightDecay: 0 });
+  const B = 32, T = 64, tok = Int32Array.from({ length: B * T }, (_, i) => 1 + ((i * 7919) % 127)), labels = Int32Array.from({ length: B }, (_, i) => i % 2);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  h.trainStep(model, opt, tok, [B, T], labels);
+  gc?.();
+  const linearBefore = h.memory().bytes, heapBefore = process.memoryUsage().heapUsed;
+  for (let i = 0; i < steps; i++) h.trainStep(model, opt, tok, [B, T], labels);
+  gc?.();
+  const r = { steps, linearBefore, linearAfter: h.memory().bytes, heapBefore, heapAfter: process.memoryUsage().heapUsed };
+  opt.dispose(); model.dispose();
+  return r;
 }

@@ -1,5 +1,6 @@
 // The reference workloads of shared/spec/WORKLOADS.md as data: each builds its inputs on a context
-// and returns the function to time. K1 and K2 so far (kernels); W1, W2, I1, I2 come with the models.
+// and returns the function to time: K1 (matmul), K2 (attention), W1/W2 (train steps), I1/I2
+// (inference).
 import type { Context } from '../context.js';
 import type { Tensor } from '../tensor.js';
 
@@ -8,6 +9,8 @@ export interface Workload {
   name: string;
   /** Floating-point operations per call (multiply-adds count 2), for GFLOP/s. */
   flops: number;
+  /** Sequences per call (train and inference workloads), for seq/s. */
+  sequences?: number;
   /** Rough cost on the js backend in seconds, so the runner can cap its iterations. */
   slow?: boolean;
   setup(h: Context): { run(): void; dispose(): void };
@@ -61,6 +64,60 @@ function attentionWorkload(B: number, H: number, T: number, D: number): Workload
     },
   };
 }
+
+function tokens(n: number, vocab: number, seed: number): Int32Array {
+  let s = seed >>> 0;
+  const t = new Int32Array(n);
+  for (let i = 0; i < n; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; t[i] = 1 + (s % (vocab - 1)); }
+  return t;
+}
+
+/** Matmul FLOPs of one transformer forward over N tokens (projections, attention, FF, head). */
+function transformerForwardFlops(N: number, T: number, d: number, ff: number, layers: number, C: number, B: number): number {
+  const perLayer = 2 * N * d * 3 * d + 2 * 2 * N * T * d + 2 * N * d * d + 2 * 2 * N * d * ff;
+  return layers * perLayer + 2 * B * d * C;
+}
+
+const W2 = { vocabSize: 8192, maxLen: 128, dModel: 128, heads: 4, ffDim: 512, layers: 2, classes: 2, seed: 1 };
+
+function trainWorkload(id: 'W1' | 'W2'): Workload {
+  const B = 32, T = id === 'W1' ? 64 : 128;
+  return {
+    id,
+    name: id === 'W1' ? 'train step, pooling V128 T64 d64 B32' : 'train step, transformer W2 B32 T128',
+    // forward + backward ≈ 3 × forward (the backward's two matmuls per forward matmul)
+    flops: id === 'W1' ? 3 * (2 * 2 * B * T * 64 + 2 * B * 64 * 2) : 3 * transformerForwardFlops(B * T, T, 128, 512, 2, 2, B),
+    sequences: B,
+    slow: id === 'W2',
+    setup(h) {
+      const model = id === 'W1' ? h.attentionPoolingClassifier({ vocabSize: 128, dModel: 64, classes: 2, seed: 1 }) : h.transformerClassifier(W2);
+      const opt = h.adamwOptimizer(model, { lr: 1e-3, weightDecay: 0 });
+      const tok = tokens(B * T, model.config.vocabSize, 7), labels = Int32Array.from({ length: B }, (_, i) => i % 2);
+      return {
+        run: () => { h.trainStep(model, opt, tok, [B, T], labels); },
+        dispose: () => { opt.dispose(); model.dispose(); },
+      };
+    },
+  };
+}
+
+function inferWorkload(id: 'I1' | 'I2'): Workload {
+  const B = id === 'I1' ? 1 : 32, T = 128;
+  return {
+    id,
+    name: `inference, transformer W2 B${B} T128`,
+    flops: transformerForwardFlops(B * T, T, 128, 512, 2, 2, B),
+    sequences: B,
+    slow: id === 'I2',
+    setup(h) {
+      const model = h.transformerClassifier(W2);
+      const tok = tokens(B * T, W2.vocabSize, 9);
+      return { run: () => model.forward(tok, [B, T]).dispose(), dispose: () => model.dispose() };
+    },
+  };
+}
+
+export const MODEL_WORKLOADS: Workload[] = [trainWorkload('W1'), trainWorkload('W2'), inferWorkload('I1'), inferWorkload('I2')];
 
 export const KERNEL_WORKLOADS: Workload[] = [
   matmulWorkload(64, 64, 64, false),
