@@ -13,13 +13,39 @@ export class UsageError extends Error {
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 export function parse(command: string, args: string[], options: Options): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  const all: Options = { ...options, help: { type: 'boolean', short: 'h' } };
   try {
-    const r = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    const r = parseArgs({ args: attachValues(args, all), options: all, allowPositionals: true, strict: true });
     return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
   } catch (e) {
-    const msg = (e as Error).message.replace(/\. To specify a positional argument starting with a '-'.*$/s, '');
+    const err = e as Error & { code?: string };
+    const flag = /Option '(-[^' ]+)/.exec(err.message)?.[1];
+    // parseArgs' messages run over several lines; the CLI's errors are one line.
+    const msg = err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag && all[flag.replace(/^-+/, '')]?.type === 'string'
+      ? `option '${flag}' needs a value`
+      : err.message.replace(/\. To specify a positional argument starting with a '-'.*$/s, '').split('\n')[0];
     throw new UsageError(`${command}: ${msg}`);
   }
+}
+
+/** `--epochs -1` → `--epochs=-1`: a value starting with '-' (a negative number, say) goes to its
+ *  flag, so the flag's own check reports it, unless it is itself one of the command's options. */
+function attachValues(args: string[], options: Options): string[] {
+  const shorts = new Set(Object.values(options).map((o) => o.short).filter((s): s is string => !!s));
+  const isOption = (a: string) => a === '--' || (a.startsWith('--') ? Object.hasOwn(options, a.slice(2).split('=')[0]) : a.length === 2 && shorts.has(a[1]));
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') { out.push(...args.slice(i)); break; }
+    const next = args[i + 1];
+    if (a.startsWith('--') && !a.includes('=') && options[a.slice(2)]?.type === 'string' && next !== undefined && next.startsWith('-') && !isOption(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
 }
 
 export function intFlag(v: string | boolean | undefined, flag: string, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER): number {

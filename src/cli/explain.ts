@@ -5,11 +5,10 @@
 // reads — so a token's share says how much of the pooled representation flows from it.
 import { resolve } from 'node:path';
 import { init } from '../index.js';
-import { writeFileAtomic } from '../io/atomic.js';
 import { probabilities } from '../train/evaluate.js';
 import type { Tensor } from '../tensor.js';
 import { parse, UsageError } from './args.js';
-import { loadModelFile } from './common.js';
+import { checkOutputPath, loadModelFile, writeOrFail } from './common.js';
 import type { Io } from './main.js';
 import { bar, heat, useColor } from './ui.js';
 
@@ -92,13 +91,12 @@ export async function explain(args: string[], io: Io): Promise<number> {
   if (v.help) { io.stdout.write(HELP); return 0; }
   if (positionals.length < 2) throw new UsageError('explain: expected <model.safetensors> <text>');
   const text = positionals.slice(1).join(' ');
+  const htmlPath = v.html === undefined ? null : resolve(io.cwd, String(v.html));
+  if (htmlPath) checkOutputPath(htmlPath, '--html');
   const h = await init(v.backend ? { backend: v.backend as 'wasm' } : {});
   const file = loadModelFile(h, resolve(io.cwd, positionals[0]));
   const e = await explainText(h, file, text);
-  if (v.html) {
-    const out = resolve(io.cwd, String(v.html));
-    writeFileAtomic(out, explanationHtml(e, text));
-  }
+  if (htmlPath) writeOrFail(htmlPath, 'the HTML page', explanationHtml(e, text));
   if (v.json) {
     io.stdout.write(JSON.stringify(e) + '\n');
     return 0;
@@ -110,6 +108,6 @@ export async function explain(args: string[], io: Io): Promise<number> {
   const top = e.pieces.map((p, i) => [p, e.weights[i]] as const).sort((a, b) => b[1] - a[1]).slice(0, 8);
   const w = Math.max(...top.map(([p]) => [...p].length));
   io.stdout.write('most attended tokens:\n' + top.map(([p, x]) => `  ${p.padEnd(w)}  ${x.toFixed(3)} ${bar(x / max, 20)}`).join('\n') + '\n');
-  if (v.html) io.stdout.write(`wrote ${resolve(io.cwd, String(v.html))}\n`);
+  if (htmlPath) io.stdout.write(`wrote ${htmlPath}\n`);
   return 0;
 }

@@ -48,12 +48,14 @@ export async function run(argv: string[], io: Io): Promise<number> {
 }
 
 export function report(e: unknown, io: Io): number {
+  // One line, whatever the message holds (a label or a column name may contain a line break).
+  const line = (s: string) => s.replace(/\s*[\r\n]+\s*/g, ' ').trim();
   if (e instanceof UsageError) {
-    io.stderr.write(`heed: ${e.message}\nRun 'heed --help' for usage.\n`);
+    io.stderr.write(`heed: ${line(e.message)}\nRun 'heed --help' for usage.\n`);
     return 2;
   }
   if (e instanceof HeedError) {
-    io.stderr.write(`heed: ${e.message}\n`);
+    io.stderr.write(`heed: ${line(e.message)}\n`);
     return 1;
   }
   const err = e as NodeJS.ErrnoException;
@@ -62,7 +64,7 @@ export function report(e: unknown, io: Io): number {
     io.stderr.write(`heed: ${err.path ?? ''}${err.path ? ': ' : ''}${what}\n`);
     return 1;
   }
-  io.stderr.write(`heed: internal error: ${(e as Error)?.message ?? String(e)}${process.env.HEED_DEBUG ? `\n${(e as Error)?.stack}` : ' (set HEED_DEBUG=1 for a stack trace)'}\n`);
+  io.stderr.write(`heed: internal error: ${line(String((e as Error)?.message ?? e))}${process.env.HEED_DEBUG ? `\n${(e as Error)?.stack}` : ' (set HEED_DEBUG=1 for a stack trace)'}\n`);
   return 1;
 }
 
@@ -77,6 +79,8 @@ const { realpathSync } = await import('node:fs');
 const self = fileURLToPath(import.meta.url);
 const invoked = process.argv[1] ? (() => { try { return realpathSync(process.argv[1]); } catch { return process.argv[1]; } })() : '';
 if (invoked === self) {
+  // A closed pipe (heed predict … | head -1) ends the output quietly, not with a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw e; });
   const code = await run(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, cwd: process.cwd() });
   process.exitCode = code;
 }

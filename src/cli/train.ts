@@ -8,7 +8,6 @@ import { indexLabels, stratifiedSplit } from '../data/dataset.js';
 import { Tokenizer, type TokenizerType } from '../data/tokenizer.js';
 import { HeedError } from '../errors.js';
 import { init } from '../index.js';
-import { writeFileAtomic } from '../io/atomic.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint.js';
 import { readLabeledCsv } from '../io/csv.js';
 import { saveModel } from '../io/model-file.js';
@@ -16,9 +15,10 @@ import { ParamLayout } from '../nn/block.js';
 import type { ModelConfig } from '../nn/model.js';
 import { AttentionPoolingClassifier, poolingConfig } from '../nn/pooling.js';
 import { TransformerClassifier, transformerConfig } from '../nn/transformer.js';
-import type { ModelOptions } from '../train/fit.js';
+import type { FitResult, FitRun, ModelOptions } from '../train/fit.js';
 import type { EpochInfo } from '../train/loop.js';
 import { choiceFlag, floatFlag, intFlag, parse, UsageError } from './args.js';
+import { checkOutputPath, fsProblem, writeOrFail } from './common.js';
 import type { Io } from './main.js';
 import { Progress, table } from './ui.js';
 
@@ -88,7 +88,7 @@ export function trainFlags(args: string[], cwd: string): { file: string | null; 
     seed: intFlag(v.seed, 'seed', 0, 0, 2 ** 31 - 1),
     valSplit: floatFlag(v['val-split'], 'val-split', 0.2, (x) => x >= 0 && x < 1, 'a fraction in [0, 1)'),
     patience: intFlag(v.patience, 'patience', d.patience, 0, 100000),
-    out: resolve(cwd, String(v.out ?? 'model.safetensors')),
+    out: resolve(cwd, v.out === undefined ? 'model.safetensors' : nonEmpty(v.out, 'out')),
     labelCol: String(v['label-col'] ?? 'label'),
     textCol: String(v['text-col'] ?? 'sequence'),
     resume: !!v.resume,
@@ -100,6 +100,11 @@ export function trainFlags(args: string[], cwd: string): { file: string | null; 
     refit: !v['no-refit'],
   };
   return { file: positionals[0] ? resolve(cwd, positionals[0]) : null, flags, help: !!v.help };
+}
+
+function nonEmpty(v: string | boolean, flag: string): string {
+  if (String(v).trim() === '') throw new UsageError(`--${flag} must not be empty`);
+  return String(v);
 }
 
 /** The 95th-percentile sequence length, clamped to [16, 256]: long enough for nearly every
@@ -114,12 +119,37 @@ export async function train(args: string[], io: Io): Promise<number> {
   const { file, flags: f, help } = trainFlags(args, io.cwd);
   if (help) { io.stdout.write(HELP); return 0; }
   if (!file) throw new UsageError('train: missing the CSV file (heed train <data.csv>)');
+  checkOutputPath(f.out, '--out');
+  if (f.resume && !existsSync(`${f.out}.ckpt`)) throw new HeedError(`--resume: no checkpoint ${f.out}.ckpt to resume from`);
+  // From here on Ctrl-C (or SIGTERM) stops cleanly: the run in progress is cancelled after its
+  // current step, --out is not written, and the exit code is 130. A second Ctrl-C kills at once.
+  const stop: StopSignal = { requested: false, run: null };
+  const onSignal = () => { stop.requested = true; stop.run?.cancel(); };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await trainRun(file, f, io, stop);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+interface StopSignal { requested: boolean; run: FitRun | null }
+
+async function trainRun(file: string, f: TrainFlags, io: Io, stop: StopSignal): Promise<number> {
   const ckptPath = `${f.out}.ckpt`;
-  if (f.resume && !existsSync(ckptPath)) throw new HeedError(`--resume: no checkpoint ${ckptPath} to resume from`);
   const log = (s: string) => { if (!f.quiet) io.stderr.write(s); };
+  /** The epoch held by the checkpoint file of this run (0: none yet). */
+  let saved = 0;
+  const interrupted = (during = '') => {
+    const where = saved > 0 ? `; epoch ${saved} is saved in ${ckptPath} (continue with --resume)` : '';
+    io.stderr.write(`heed: interrupted${during}${where}; ${f.out} was not written\n`);
+    return 130;
+  };
 
   const data = await readLabeledCsv(file, { labelCol: f.labelCol, textCol: f.textCol });
-  const { classes, ids } = indexLabels(data.labels.map((l) => l.trim()));
+  const { classes, ids } = labelsOf(file, data.labels, data.lines);
   const split = stratifiedSplit(ids, f.valSplit, f.seed);
   const trainTexts = Array.from(split.train, (i) => data.texts[i]);
   let tokenizer = Tokenizer.build(trainTexts, { type: f.tokenizer });
@@ -127,9 +157,16 @@ export async function train(args: string[], io: Io): Promise<number> {
   const run = JSON.stringify({ file: fingerprint(data.labels, data.texts), ...f, out: undefined, resume: undefined, quiet: undefined, backend: undefined });
   let resumeFrom: ReturnType<typeof decodeCheckpoint> | null = null;
   if (f.resume) {
-    resumeFrom = decodeCheckpoint(readFileSync(ckptPath), ckptPath, layoutOf);
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(ckptPath);
+    } catch (e) {
+      throw new HeedError(`--resume: cannot read ${ckptPath}: ${fsProblem(e)}`);
+    }
+    resumeFrom = decodeCheckpoint(bytes, ckptPath, layoutOf);
     if (resumeFrom.run !== run) throw new HeedError(`--resume: ${ckptPath} was made from other data or options; run without --resume to start over`);
     tokenizer = Tokenizer.fromJSON(resumeFrom.tokenizer);
+    saved = resumeFrom.epoch;
   }
   const maxLen = f.maxLen ?? autoMaxLen(trainTexts.map((t) => tokenizer.encode(t).length));
   const encode = (idx: Int32Array) => ({
@@ -142,43 +179,57 @@ export async function train(args: string[], io: Io): Promise<number> {
     : { kind: 'pooling', vocabSize: tokenizer.vocabSize, dModel: f.dModel, classes: classes.length, seed: f.seed };
 
   const h = await init(f.backend ? { backend: f.backend } : {});
+  if (stop.requested) return interrupted();
   log(`${data.texts.length} rows, ${classes.length} classes (${classes.map((c) => `${c}: ${countOf(ids, classes.indexOf(c))}`).join(', ')})\n`);
   log(`train ${trainSet.labels.length}, validation ${valSet?.labels.length ?? 0}; ${f.tokenizer} vocabulary ${tokenizer.vocabSize}; max length ${maxLen}; ${f.model} model on ${h.backend}\n`);
 
   const progress = new Progress(io.stderr);
   const history: EpochInfo[] = (resumeFrom?.history as EpochInfo[]) ?? [];
-  const fitRun = h.fit({
-    modelOptions, data: trainSet, validation: valSet, epochs: f.epochs, batchSize: f.batchSize, lr: f.lr,
-    warmup: 0.05, schedule: 'cosine', weightDecay: f.weightDecay, tokenDropout: f.tokenDropout, clipNorm: 1, maxLen, patience: valSet ? f.patience : 0, seed: f.seed,
-    resume: resumeFrom ? { optimizer: resumeFrom.optimizer, epoch: resumeFrom.epoch } : undefined,
-    ...(resumeFrom ? { model: restoreModel(h, resumeFrom.config, resumeFrom.params) } : {}),
-    onStep: f.quiet ? undefined : (i) => progress.step(i),
-    onEpoch: (e) => { history.push(e); if (!f.quiet) progress.epoch(e, f.epochs); },
-    onCheckpoint: (c) => writeFileAtomic(ckptPath, encodeCheckpoint({
-      config: c.config, tokenizer: tokenizer.toJSON(), labels: classes, epoch: c.epoch, params: c.params, optimizer: c.optimizer, run, history,
-    }, layoutOf(c.config))),
-  });
-  let interrupted = false;
-  const onSignal = () => { interrupted = true; fitRun.cancel(); };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  let result;
-  try {
-    result = await fitRun.done;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    progress.clear();
+  const patience = valSet ? f.patience : 0;
+  // When the saved model is refitted, the first phase only picks the epoch count. A resumed run
+  // replays early stopping over the whole history (the loop sees only the epochs since the
+  // resume), so it stops, and refits, exactly as the uninterrupted run would have.
+  const replay = !!resumeFrom && f.refit && !!valSet;
+  let phaseDone = replay && (history.length >= f.epochs || earlyStop(history, patience).stopped);
+  let result: FitResult | null = null;
+  if (!phaseDone) {
+    const fitRun = h.fit({
+      modelOptions, data: trainSet, validation: valSet, epochs: f.epochs, batchSize: f.batchSize, lr: f.lr,
+      warmup: 0.05, schedule: 'cosine', weightDecay: f.weightDecay, tokenDropout: f.tokenDropout, clipNorm: 1, maxLen, patience, seed: f.seed,
+      resume: resumeFrom ? { optimizer: resumeFrom.optimizer, epoch: resumeFrom.epoch } : undefined,
+      ...(resumeFrom ? { model: restoreModel(h, resumeFrom.config, resumeFrom.params) } : {}),
+      onStep: f.quiet ? undefined : (i) => { if (!phaseDone) progress.step(i); },
+      onEpoch: (e) => {
+        if (phaseDone || stop.requested) return; // an epoch cut short
+        history.push(e);
+        if (!f.quiet) progress.epoch(e, f.epochs);
+        if (replay && earlyStop(history, patience).stopped) { phaseDone = true; stop.run?.cancel(); }
+      },
+      onCheckpoint: (c) => {
+        if (c.epoch > history.length) return; // an epoch past the replayed early stop
+        writeOrFail(ckptPath, 'the checkpoint', encodeCheckpoint({
+          config: c.config, tokenizer: tokenizer.toJSON(), labels: classes, epoch: c.epoch, params: c.params, optimizer: c.optimizer, run, history,
+        }, layoutOf(c.config)));
+        saved = c.epoch;
+      },
+    });
+    stop.run = fitRun;
+    try {
+      result = await fitRun.done;
+    } finally {
+      stop.run = null;
+      progress.clear();
+    }
+    if (stop.requested || (result.cancelled && !phaseDone)) { result.model.dispose(); return interrupted(); }
   }
-  if (interrupted || result.cancelled) {
-    io.stderr.write(`heed: interrupted; the last finished epoch is in ${ckptPath} (continue with --resume); ${f.out} was not written\n`);
-    return 130;
-  }
-  let model = result.model;
+  const replayed = earlyStop(history, patience);
+  const bestEpoch = replay ? replayed.best : result!.bestEpoch;
+  const stoppedEarly = replay ? replayed.stopped : !!result?.stoppedEarly;
+  let model = result?.model ?? null;
   if (f.refit && valSet) {
     // The split chose the number of epochs; now train once more on every row for that many epochs
     // (vocabulary rebuilt from all rows), so the saved model learns from all the data.
-    const epochs = result.bestEpoch ?? history.length;
+    const epochs = bestEpoch ?? history.length;
     log(`refitting on all ${data.texts.length} rows for ${epochs} epoch${epochs === 1 ? '' : 's'} (the best on validation)\n`);
     tokenizer = Tokenizer.build(data.texts, { type: f.tokenizer });
     const all = Int32Array.from(ids.keys());
@@ -187,33 +238,53 @@ export async function train(args: string[], io: Io): Promise<number> {
       warmup: 0.05, schedule: 'cosine', weightDecay: f.weightDecay, tokenDropout: f.tokenDropout, clipNorm: 1, maxLen, seed: f.seed,
       onStep: f.quiet ? undefined : (i) => progress.step(i),
     });
-    const stop = () => { interrupted = true; refit.cancel(); };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    stop.run = refit;
+    let r2: FitResult;
     try {
-      const r2 = await refit.done;
-      if (interrupted || r2.cancelled) {
-        io.stderr.write(`heed: interrupted while refitting; ${f.out} was not written (run again with --resume)\n`);
-        return 130;
-      }
-      model.dispose();
-      model = r2.model;
+      r2 = await refit.done;
     } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      stop.run = null;
       progress.clear();
     }
+    model?.dispose();
+    model = r2.model;
+    if (stop.requested || r2.cancelled) { model.dispose(); return interrupted(' while refitting'); }
+  } else if (!model) {
+    model = restoreModel(h, resumeFrom!.config, resumeFrom!.params);
   }
   const bytes = saveModel(model, { tokenizer: tokenizer.toJSON(), labels: classes });
-  writeFileAtomic(f.out, bytes);
+  writeOrFail(f.out, 'the model', bytes);
   rmSync(ckptPath, { force: true });
-  if (!f.quiet) {
-    io.stderr.write('\n' + table(['epoch', 'loss', 'acc', 'val loss', 'val acc', 'seconds'], result.history.length === history.length ? history.map(row) : result.history.map(row)));
-    if (result.stoppedEarly) io.stderr.write(`stopped early; kept the weights of epoch ${result.bestEpoch} (best validation loss)\n`);
+  if (!f.quiet && history.length) {
+    io.stderr.write('\n' + table(['epoch', 'loss', 'acc', 'val loss', 'val acc', 'seconds'], history.map(row)));
+    if (stoppedEarly) io.stderr.write(`stopped early; ${f.refit && valSet ? 'refitted for' : 'kept the weights of'} epoch ${bestEpoch} (best validation loss)\n`);
   }
-  const last = bestRow(history, result.bestEpoch);
+  const last = bestRow(history, bestEpoch);
   io.stdout.write(`saved ${f.out} (${model.parameterCount.toLocaleString('en')} parameters${last?.valAccuracy !== undefined ? `, validation accuracy ${(last.valAccuracy * 100).toFixed(1)}%` : ''})\n`);
   return 0;
+}
+
+/** Early stopping as the training loop applies it, replayed over a run's epoch history. */
+export function earlyStop(history: readonly EpochInfo[], patience: number): { stopped: boolean; best: number | null } {
+  if (patience <= 0) return { stopped: false, best: null };
+  let best = Infinity, bestEpoch: number | null = null, since = 0;
+  for (const e of history) {
+    if (e.valLoss === undefined) break;
+    if (e.valLoss < best) { best = e.valLoss; bestEpoch = e.epoch; since = 0; }
+    else if (++since >= patience) return { stopped: true, best: bestEpoch };
+  }
+  return { stopped: false, best: bestEpoch };
+}
+
+/** Class ids of the (trimmed) labels; an empty label or a single class is an error naming the file. */
+function labelsOf(file: string, raw: string[], lines: number[]): { classes: string[]; ids: Int32Array } {
+  const labels = raw.map((l) => l.trim());
+  const empty = labels.indexOf('');
+  if (empty >= 0) throw new HeedError(`${file}:${lines[empty]}: the label is empty`);
+  if (labels.every((l) => l === labels[0])) {
+    throw new HeedError(`${file}: every row has the label ${JSON.stringify(labels[0])}; training needs at least 2 classes`);
+  }
+  return indexLabels(labels);
 }
 
 function row(e: EpochInfo): (string | number)[] {
