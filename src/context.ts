@@ -23,14 +23,44 @@ export class Context {
   readonly k: Kernels<any, any>;
   #live = 0;
   #liveBytes = 0;
+  readonly #metered: MeteredBackend;
 
   /** @internal use init(). */
-  constructor(be: Backend, features: Features) {
-    this.be = be;
+  constructor(be: Backend, features: Features, maxMemoryBytes?: number) {
+    this.#metered = metered(be, maxMemoryBytes);
+    this.be = this.#metered;
     this.k = be.k;
     this.backend = be.name;
     this.features = features;
-    this.ops = bindOps(this);
+    // Ops are stateless: if one throws half-way (an allocation over the cap, a trap), whatever it
+    // allocated is unreachable and is freed.
+    const ops = bindOps(this) as Record<string, (...a: unknown[]) => unknown>;
+    this.ops = Object.fromEntries(Object.entries(ops).map(([name, f]) => [name, (...a: unknown[]) => this.atomic(() => f(...a))])) as Ops;
+  }
+
+  #region: { bufs: Set<Buf | IBuf>; tensors: Tensor[] } | null = null;
+
+  /** @internal Runs fn; if it throws, frees every buffer and tensor allocated in this context during
+   *  fn that is still live. For constructors and stateless ops only (whatever they allocate is
+   *  unreachable when they throw): a model whose gradient block goes over the memory cap must not
+   *  leave its parameter block behind. */
+  atomic<R>(fn: () => R): R {
+    if (this.#region !== null) return fn();
+    const region = { bufs: new Set<Buf | IBuf>(), tensors: [] as Tensor[] };
+    this.#region = region;
+    this.#metered.region = region.bufs;
+    try {
+      return fn();
+    } catch (e) {
+      this.#region = null;
+      this.#metered.region = null;
+      for (const t of region.tensors) t.dispose();
+      for (const b of region.bufs) this.be.free(b);
+      throw e;
+    } finally {
+      this.#region = null;
+      this.#metered.region = null;
+    }
   }
 
   /** A tensor holding a copy of `values` with the given shape. */
@@ -55,18 +85,18 @@ export class Context {
 
   /** A pre-norm transformer encoder classifier (see API.md for the exact PyTorch model). */
   transformerClassifier(options: TransformerOptions): TransformerClassifier {
-    return new TransformerClassifier(this, options);
+    return this.atomic(() => new TransformerClassifier(this, options));
   }
 
   /** The article's attention-pooling classifier: embedding → score → masked softmax → weighted sum → head. */
   attentionPoolingClassifier(options: PoolingOptions): AttentionPoolingClassifier {
-    return new AttentionPoolingClassifier(this, options);
+    return this.atomic(() => new AttentionPoolingClassifier(this, options));
   }
 
   /** torch.optim.AdamW over every parameter of `model` (one group), with optional clip_grad_norm_. */
   adamwOptimizer(model: Model, options?: AdamwOptimizerOptions): AdamwOptimizer {
     this.ownModel(model);
-    return new AdamwOptimizer(model, options);
+    return this.atomic(() => new AdamwOptimizer(model, options));
   }
 
   /** One training step on a batch; returns the mean loss before the update. */
@@ -88,7 +118,7 @@ export class Context {
 
   /** A model (in this context), tokenizer JSON and labels from safetensors bytes; validates everything. */
   loadModel(bytes: Uint8Array): LoadedModel {
-    return loadModel(this, bytes);
+    return this.atomic(() => loadModel(this, bytes));
   }
 
   /** @internal */
@@ -100,21 +130,34 @@ export class Context {
   }
 
   /** { bytes: linear memory (wasm) or array bytes (js) in use by the backend,
-   *    tensorBytes: bytes held by live tensors, tensors: live tensor count }. */
-  memory(): { bytes: number; tensorBytes: number; tensors: number } {
-    return { bytes: this.be.reservedBytes(), tensorBytes: this.#liveBytes, tensors: this.#live };
+   *    tensorBytes: bytes held by live tensors, tensors: live tensor count,
+   *    allocatedBytes: bytes heed holds in the backend's storage (tensors, model parameters and
+   *    gradients, optimizer state, activation arenas, scratch): what init({ maxMemoryMB }) caps,
+   *    maxBytes: that cap in bytes, or null when there is none }. */
+  memory(): { bytes: number; tensorBytes: number; tensors: number; allocatedBytes: number; maxBytes: number | null } {
+    return {
+      bytes: this.be.reservedBytes(), tensorBytes: this.#liveBytes, tensors: this.#live,
+      allocatedBytes: this.#metered.allocatedBytes(), maxBytes: this.#metered.maxBytes ?? null,
+    };
   }
 
   /** @internal a new zero-filled tensor of a shape already validated. */
   empty(shape: readonly number[]): Tensor {
     const size = shape.reduce((a, d) => a * d, 1);
-    const buf = this.be.alloc(size);
+    let buf: Buf;
+    try {
+      buf = this.be.alloc(size);
+    } catch (e) {
+      throw e instanceof HeedError ? new HeedError(`tensor ${fmtShape(shape)}: ${e.message}`, { cause: e }) : e;
+    }
     this.#live++;
     this.#liveBytes += size * 4;
-    return new Tensor(this, this.be, buf, Object.isFrozen(shape) ? shape : Object.freeze([...shape]), (t) => {
+    const t = new Tensor(this, this.be, buf, Object.isFrozen(shape) ? shape : Object.freeze([...shape]), (t) => {
       this.#live--;
       this.#liveBytes -= t.size * 4;
     });
+    this.#region?.tensors.push(t);
+    return t;
   }
 
   /** @internal throws unless t is a live tensor of this context; returns its shape. */
@@ -147,4 +190,60 @@ export class Context {
       this.be.free(buf);
     }
   }
+}
+
+interface MeteredBackend extends Backend {
+  allocatedBytes(): number;
+  readonly maxBytes: number | undefined;
+  /** While set, every allocation is added here and every free removed (Context.atomic). */
+  region: Set<Buf | IBuf> | null;
+}
+
+const fmtBytes = (n: number): string => `${n.toLocaleString('en')} bytes`;
+
+/** The backend with every allocation counted (bytes per buffer) and, when maxBytes is given,
+ *  refused with a HeedError before it would take heed's allocated bytes over maxBytes: the
+ *  request fails cleanly, nothing is allocated, and the context keeps working. Any other failure
+ *  to allocate (a JS RangeError, a wasm trap) becomes a HeedError too. */
+function metered(be: Backend, maxBytes: number | undefined): MeteredBackend {
+  // Pointers (wasm) in a Map; arrays (js) in a WeakMap, so that an array the caller never disposed
+  // can still be garbage-collected as before.
+  const ptrs = new Map<number, number>(), arrays = new WeakMap<object, number>();
+  let allocated = 0;
+  const take = <B extends Buf | IBuf>(n: number, fn: (n: number) => B): B => {
+    const bytes = n * 4;
+    if (maxBytes !== undefined && allocated + bytes > maxBytes) {
+      throw new HeedError(`out of memory: a request for ${fmtBytes(bytes)} would bring heed's memory to ${fmtBytes(allocated + bytes)}, ` +
+        `over the cap of ${fmtBytes(maxBytes)} (init({ maxMemoryMB: ${maxBytes / 2 ** 20} })); nothing was allocated`);
+    }
+    let buf: B;
+    try {
+      buf = fn(n);
+    } catch (e) {
+      if (e instanceof HeedError) throw e;
+      throw new HeedError(`out of memory: could not allocate ${fmtBytes(bytes)} (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+    }
+    if (typeof buf === 'number') ptrs.set(buf, bytes); else arrays.set(buf, bytes);
+    allocated += bytes;
+    m.region?.add(buf);
+    return buf;
+  };
+  const m: MeteredBackend = {
+    ...be,
+    alloc: (n) => take(n, be.alloc),
+    allocInt: (n) => take(n, be.allocInt),
+    free: (buf) => {
+      const bytes = typeof buf === 'number' ? ptrs.get(buf) : arrays.get(buf);
+      if (bytes !== undefined) {
+        if (typeof buf === 'number') ptrs.delete(buf); else arrays.delete(buf);
+        allocated -= bytes;
+      }
+      m.region?.delete(buf);
+      be.free(buf);
+    },
+    allocatedBytes: () => allocated,
+    maxBytes,
+    region: null,
+  };
+  return m;
 }

@@ -10,8 +10,9 @@ export function jsBackend(): Backend {
   return {
     name: 'js',
     k: kernels,
-    alloc: (n) => { bytes += n * 4; return new Float32Array(n); },
-    allocInt: (n) => { bytes += n * 4; return new Int32Array(n); },
+    // Count only what was allocated: a RangeError for an impossible length leaves the count alone.
+    alloc: (n) => { const b = new Float32Array(n); bytes += n * 4; return b; },
+    allocInt: (n) => { const b = new Int32Array(n); bytes += n * 4; return b; },
     free: (buf) => { bytes -= (buf as Float32Array | Int32Array).length * 4; },
     write: (buf, data, offset = 0) => (buf as Float32Array).set(data, offset),
     writeInt: (buf, data) => (buf as Int32Array).set(data),

@@ -16,6 +16,21 @@ export interface CsvRecord { fields: string[]; line: number }
 /** Bytes read from a file at a time by readCsvFile. */
 export const CSV_CHUNK_BYTES = 64 * 1024;
 
+/** The longest record heed reads: 64 Mi characters as written (UTF-16 code units, quotes
+ *  included). A record's fields are held in memory until it ends, so this bounds what one line (or
+ *  a quoted field that never closes) can take, whatever the size of the file: a longer record is a
+ *  HeedError naming its line. */
+export const MAX_RECORD_CHARS = 64 * 2 ** 20;
+/** The most fields in one record (a line of a million commas is not a data row). */
+export const MAX_RECORD_FIELDS = 65_536;
+
+export interface CsvParserOptions {
+  /** Default MAX_RECORD_CHARS. */
+  maxRecordChars?: number;
+  /** Default MAX_RECORD_FIELDS. */
+  maxFields?: number;
+}
+
 const CR = 13, LF = 10, QUOTE = 34;
 
 const enum State {
@@ -29,8 +44,11 @@ const enum State {
   QuotedQuote,
 }
 
+/** Text from the file in an error message: a JSON string literal, so control characters are
+ *  escaped, with the Unicode line and paragraph separators (and NEL) escaped too: one line. */
+const q = (s: string): string => JSON.stringify(s).replace(/[\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 /** Shows one character in an error message (quoted, control characters escaped, one line). */
-const showChar = (c: string): string => JSON.stringify(c);
+const showChar = q;
 
 /**
  * Incremental RFC 4180 parser: feed text chunks, get complete records. Handles quoted fields, ""
@@ -52,14 +70,36 @@ export class CsvParser {
   private fields: string[] = [];
   /** Pieces of the current field when it spans chunks or contains "" escapes. */
   private parts: string[] = [];
+  /** Characters of earlier chunks (after a stripped BOM), and where the current record began. */
+  private consumed = 0;
+  private recordStart = 0;
+  private readonly maxChars: number;
+  private readonly maxFields: number;
 
-  constructor(readonly source: string) {}
+  constructor(readonly source: string, options: CsvParserOptions = {}) {
+    this.maxChars = options.maxRecordChars ?? MAX_RECORD_CHARS;
+    this.maxFields = options.maxFields ?? MAX_RECORD_FIELDS;
+  }
 
   /** The 1-based line of the next character the parser will read (after everything pushed so far). */
   get line(): number { return this.lineNo; }
 
   private fail(line: number, problem: string): never {
     throw new HeedError(`${this.source}:${line}: ${problem}`);
+  }
+
+  /** The record has run past maxChars characters: checked at every position the parser jumps to,
+   *  so the error (and its line) is the same however the input is chunked. */
+  private tooLong(): never {
+    const open = this.state === State.Quoted ? `; the quote opened on line ${this.quoteLine} may never close` : '';
+    this.fail(this.recordLine, `record longer than ${this.maxChars.toLocaleString('en')} characters, the most heed reads in one CSV record${open}`);
+  }
+
+  private addField(v: string): void {
+    if (this.fields.length >= this.maxFields) {
+      this.fail(this.recordLine, `more than ${this.maxFields.toLocaleString('en')} fields in one record, the most heed reads`);
+    }
+    this.fields.push(v);
   }
 
   private takeField(last: string): string {
@@ -100,7 +140,7 @@ export class CsvParser {
           const c = t.charCodeAt(i);
           if (c === CR) { this.lineNo++; i++; }
           else if (c === LF) { if (lfEndsLine(i)) this.lineNo++; i++; }
-          else { this.recordLine = this.lineNo; this.state = State.FieldStart; }
+          else { this.recordLine = this.lineNo; this.recordStart = this.consumed + i; this.state = State.FieldStart; }
           break;
         }
         case State.FieldStart:
@@ -117,12 +157,13 @@ export class CsvParser {
           if (pQuote !== -1 && pQuote < j) j = pQuote;
           if (pCR !== -1 && pCR < j) j = pCR;
           if (pLF !== -1 && pLF < j) j = pLF;
+          if (this.consumed + j - this.recordStart > this.maxChars) this.tooLong();
           if (j === n) { this.parts.push(t.slice(i)); i = n; break; }
           const c = t.charCodeAt(j);
           if (c === QUOTE) {
             this.fail(this.lineNo, 'stray quote in an unquoted field (RFC 4180: a field containing quotes must be enclosed in quotes, with each inner quote doubled)');
           }
-          this.fields.push(this.takeField(t.slice(i, j)));
+          this.addField(this.takeField(t.slice(i, j)));
           if (c === 44 /* , */) { this.state = State.FieldStart; i = j + 1; }
           else { out.push({ fields: this.fields, line: this.recordLine }); this.fields = []; this.state = State.RecordStart; i = j; }
           break;
@@ -130,6 +171,7 @@ export class CsvParser {
         case State.Quoted: {
           if (pQuote !== -1 && pQuote < i) pQuote = t.indexOf('"', i);
           const j = pQuote === -1 ? n : pQuote;
+          if (this.consumed + j - this.recordStart > this.maxChars) this.tooLong();
           this.lineNo += countBreaks(i, j);
           this.parts.push(t.slice(i, j));
           if (j < n) this.state = State.QuotedQuote;
@@ -139,9 +181,9 @@ export class CsvParser {
         case State.QuotedQuote: {
           const c = t.charCodeAt(i);
           if (c === QUOTE) { this.parts.push('"'); this.state = State.Quoted; i++; }
-          else if (c === 44 /* , */) { this.fields.push(this.takeField('')); this.state = State.FieldStart; i++; }
+          else if (c === 44 /* , */) { this.addField(this.takeField('')); this.state = State.FieldStart; i++; }
           else if (c === CR || c === LF) {
-            this.fields.push(this.takeField(''));
+            this.addField(this.takeField(''));
             out.push({ fields: this.fields, line: this.recordLine });
             this.fields = [];
             this.state = State.RecordStart;
@@ -153,6 +195,7 @@ export class CsvParser {
       }
     }
     if (n > 0) this.prevCR = t.charCodeAt(n - 1) === CR;
+    this.consumed += n;
     return out;
   }
 
@@ -166,7 +209,7 @@ export class CsvParser {
       case State.FieldStart: // after a trailing comma: one more empty field
       case State.Unquoted:
       case State.QuotedQuote: {
-        this.fields.push(this.takeField(''));
+        this.addField(this.takeField(''));
         const rec = { fields: this.fields, line: this.recordLine };
         this.fields = [];
         this.state = State.RecordStart;
@@ -225,7 +268,9 @@ function fileError(path: string, e: unknown): HeedError {
 
 /**
  * Reads a CSV file in 64 KiB chunks, decoding UTF-8 strictly and incrementally, and yields its
- * records. Holds no more than a chunk plus the current record besides what the caller keeps.
+ * records. Holds no more than a chunk plus the current record besides what the caller keeps; a
+ * record longer than MAX_RECORD_CHARS (64 Mi characters) or with more than MAX_RECORD_FIELDS fields
+ * is an error naming its line, so even a multi-gigabyte line is read in bounded memory.
  * Invalid UTF-8 is an error naming the line of the first invalid byte.
  */
 export async function* readCsvFile(path: string): AsyncGenerator<CsvRecord> {
@@ -296,7 +341,7 @@ function findColumn(header: string[], name: string, source: string, line: number
   const want = name.trim();
   const pick = (hits: number[]): number => {
     if (hits.length > 1) {
-      throw new HeedError(`${source}:${line}: the header has ${hits.length} columns named ${JSON.stringify(want)} (columns ${hits.map((h) => h + 1).join(', ')}); rename them or choose one with ${flag}`);
+      throw new HeedError(`${source}:${line}: the header has ${hits.length} columns named ${q(want)} (columns ${hits.map((h) => h + 1).join(', ')}); rename them or choose one with ${flag}`);
     }
     return hits.length === 1 ? hits[0] : -1;
   };
@@ -326,11 +371,13 @@ class LabeledCollector {
       const ti = findColumn(header, textCol, source, rec.line, '--text-col');
       if (li < 0 || ti < 0) {
         const missing = [li < 0 ? labelCol : null, ti < 0 ? textCol : null].filter((c): c is string => c !== null);
-        const what = missing.length === 1 ? `no column ${JSON.stringify(missing[0])}` : `no columns ${missing.map((c) => JSON.stringify(c)).join(' and ')}`;
-        throw new HeedError(`${source}:${rec.line}: the header has ${what} (columns found: ${header.map((h) => JSON.stringify(h)).join(', ')}); name the label and text columns with --label-col / --text-col`);
+        const what = missing.length === 1 ? `no column ${q(missing[0])}` : `no columns ${missing.map(q).join(' and ')}`;
+        const found = header.slice(0, 20).map((h) => q(h.length > 40 ? `${h.slice(0, 40)}…` : h)).join(', ') +
+          (header.length > 20 ? ` and ${header.length - 20} more` : '');
+        throw new HeedError(`${source}:${rec.line}: the header has ${what} (columns found: ${found}); name the label and text columns with --label-col / --text-col`);
       }
       if (li === ti) {
-        throw new HeedError(`${source}:${rec.line}: the label column and the text column are the same column ${JSON.stringify(header[li])}; choose different ones with --label-col / --text-col`);
+        throw new HeedError(`${source}:${rec.line}: the label column and the text column are the same column ${q(header[li])}; choose different ones with --label-col / --text-col`);
       }
       this.header = header;
       this.labelIdx = li;
@@ -350,7 +397,7 @@ class LabeledCollector {
   finish(): LabeledTexts {
     if (this.header === null) {
       const labelCol = this.options.labelCol ?? 'label', textCol = this.options.textCol ?? 'sequence';
-      throw new HeedError(`${this.source}: empty file (expected a header row with columns ${JSON.stringify(labelCol)} and ${JSON.stringify(textCol)})`);
+      throw new HeedError(`${this.source}: empty file (expected a header row with columns ${q(labelCol)} and ${q(textCol)})`);
     }
     if (this.labels.length === 0) throw new HeedError(`${this.source}: no data rows (the file has a header but no rows after it)`);
     return { header: this.header, labels: this.labels, texts: this.texts, lines: this.lines };

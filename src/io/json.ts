@@ -5,6 +5,21 @@ import { HeedError } from '../errors.js';
 
 const MAX_DEPTH = 32;
 
+/** Cuts a text for an error message to `max` characters. */
+export const cut = (t: string, max = 100): string => (t.length > max ? `${t.slice(0, max)}…` : t);
+
+/** A string from an untrusted file as a JSON literal for a one-line error message (line breaks and
+ *  control characters escaped, at most `max` characters kept). */
+export const quote = (s: string, max = 80): string =>
+  JSON.stringify(s.length > max ? `${s.slice(0, max)}…` : s).replace(/[\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** Any value from an untrusted file, as JSON on one line and cut to `max` characters. */
+export function brief(v: unknown, max = 100): string {
+  let t: string | undefined;
+  try { t = JSON.stringify(v); } catch { /* a cycle or a BigInt: fall back to String */ }
+  return cut((t ?? String(v)).replace(/[\u0000-\u001f\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`), max);
+}
+
 export function parseStrictJson(text: string, what: string): unknown {
   let i = 0;
   const fail = (msg: string): never => { throw new HeedError(`${what}: ${msg} at character ${i}`); };
@@ -22,7 +37,7 @@ export function parseStrictJson(text: string, what: string): unknown {
         ws();
         if (text[i] !== '"') fail('expected a string key');
         const key = string();
-        if (Object.prototype.hasOwnProperty.call(obj, key)) fail(`duplicate key "${key}"`);
+        if (Object.prototype.hasOwnProperty.call(obj, key)) fail(`duplicate key ${quote(key)}`);
         ws();
         if (text[i] !== ':') fail("expected ':'");
         i++;

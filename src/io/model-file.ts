@@ -6,7 +6,7 @@ import { HeedError } from '../errors.js';
 import type { Model, ModelConfig } from '../nn/model.js';
 import { AttentionPoolingClassifier, poolingConfig } from '../nn/pooling.js';
 import { TransformerClassifier, transformerConfig } from '../nn/transformer.js';
-import { parseStrictJson } from './json.js';
+import { brief, cut, parseStrictJson, quote } from './json.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
 export interface ModelFileExtras {
@@ -44,7 +44,7 @@ export function saveModel(model: Model, extras: ModelFileExtras = {}): Uint8Arra
 export function loadModel(ctx: Context, bytes: Uint8Array, what = 'model file'): LoadedModel {
   const { metadata, tensors } = decodeSafetensors(bytes, what);
   const err = (msg: string): never => { throw new HeedError(`${what}: ${msg}`); };
-  if (metadata.format !== 'heed') err(`not a heed model (metadata format is ${metadata.format === undefined ? 'missing' : JSON.stringify(metadata.format)})`);
+  if (metadata.format !== 'heed') err(`not a heed model (metadata format is ${metadata.format === undefined ? 'missing' : quote(metadata.format)})`);
   const json = (key: string): unknown => {
     if (metadata[key] === undefined) err(`metadata has no "${key}"`);
     return parseStrictJson(metadata[key], `${what} metadata "${key}"`);
@@ -55,27 +55,34 @@ export function loadModel(ctx: Context, bytes: Uint8Array, what = 'model file'):
   try {
     if (raw.kind === 'transformer') config = transformerConfig(raw as never);
     else if (raw.kind === 'pooling') config = poolingConfig(raw as never);
-    else return err(`config kind ${JSON.stringify(raw.kind)} is neither "transformer" nor "pooling"`);
+    else return err(`config kind ${brief(raw.kind)} is neither "transformer" nor "pooling"`);
   } catch (e) {
-    return err(`config is invalid: ${(e as Error).message}`);
+    return err(`config is invalid: ${cut(String((e as Error)?.message).replace(/[\r\n]+/g, ' '), 300)}`);
   }
   const labels = json('labels');
   const n = labelCount(config);
   if (!Array.isArray(labels) || labels.length !== n || !labels.every((l) => typeof l === 'string')) {
-    err(`labels must be ${n} strings for classes ${config.classes}, got ${JSON.stringify(labels)}`);
+    err(`labels must be ${n} strings for classes ${config.classes}, got ${brief(labels)}`);
   }
   const tokenizer = json('tokenizer');
-  // Check the tensors against the config before allocating anything.
+  // Check the tensors against the config before allocating anything: a config is a few bytes, and
+  // one claiming a huge vocabulary or layer count must not make heed allocate (and initialise) a
+  // huge model only to find that the tensors disagree. Once every shape matches, the model is
+  // exactly as big as the file's data.
+  if (config.kind === 'transformer' && 6 + 12 * config.layers > tensors.size + 12) {
+    err(`config disagrees with the tensors: ${config.layers} layers need ${6 + 12 * config.layers} tensors, the file holds ${tensors.size}`);
+  }
+  const layout = config.kind === 'transformer' ? TransformerClassifier.layoutFor(config) : AttentionPoolingClassifier.layoutFor(config);
+  for (const name of tensors.keys()) if (!layout.has(name)) err(`config disagrees with the tensors: unexpected tensor ${quote(name)} for a ${config.kind} model`);
+  for (const e of layout.entries) {
+    const t = tensors.get(e.name);
+    if (!t) return err(`config disagrees with the tensors: tensor ${quote(e.name)} is missing`);
+    if (t.shape.length !== e.shape.length || t.shape.some((d, i) => d !== e.shape[i])) {
+      err(`config disagrees with the tensors: ${quote(e.name)} has shape ${cut(`[${t.shape.join(',')}]`)}, the config implies [${e.shape.join(',')}]`);
+    }
+  }
   const model = config.kind === 'transformer' ? new TransformerClassifier(ctx, config) : new AttentionPoolingClassifier(ctx, config);
   try {
-    for (const name of tensors.keys()) if (!model.layout.has(name)) err(`config disagrees with the tensors: unexpected tensor "${name}" for a ${config.kind} model`);
-    for (const e of model.layout.entries) {
-      const t = tensors.get(e.name);
-      if (!t) return err(`config disagrees with the tensors: tensor "${e.name}" is missing`);
-      if (t.shape.length !== e.shape.length || t.shape.some((d, i) => d !== e.shape[i])) {
-        err(`config disagrees with the tensors: "${e.name}" has shape [${t.shape.join(',')}], the config implies [${e.shape.join(',')}]`);
-      }
-    }
     model.loadStateDict(Object.fromEntries([...tensors].map(([k, t]) => [k, { shape: t.shape, data: t.data }])));
   } catch (e) {
     model.dispose();

@@ -4,7 +4,7 @@
 // in the order given, densely packed, header padded with spaces to 8 bytes. The reader trusts
 // nothing: every violation is a HeedError saying which.
 import { HeedError, fmtShape } from '../errors.js';
-import { parseStrictJson } from './json.js';
+import { brief, cut, parseStrictJson, quote } from './json.js';
 
 export interface NamedTensor { name: string; shape: readonly number[]; data: Float32Array }
 
@@ -68,31 +68,31 @@ export function decodeSafetensors(bytes: Uint8Array, what = 'safetensors file'):
     if (name === '__metadata__') {
       if (v === null || typeof v !== 'object' || Array.isArray(v)) err('__metadata__ is not an object');
       for (const [mk, mv] of Object.entries(v as Record<string, unknown>)) {
-        if (typeof mv !== 'string') err(`__metadata__ value "${mk}" is not a string`);
+        if (typeof mv !== 'string') err(`__metadata__ value ${quote(mk)} is not a string`);
         metadata[mk] = mv as string;
       }
       continue;
     }
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) err(`tensor "${name}" is not an object`);
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) err(`tensor ${quote(name)} is not an object`);
     const { dtype, shape, data_offsets: off, ...rest } = v as Record<string, unknown>;
     const unknown = Object.keys(rest);
-    if (unknown.length) err(`tensor "${name}" has unknown field "${unknown[0]}"`);
-    if (typeof dtype !== 'string') return err(`tensor "${name}" has no dtype`);
-    if (!(dtype in DTYPE_BYTES)) err(`tensor "${name}" has unknown dtype "${dtype}"`);
-    if (dtype !== 'F32') err(`tensor "${name}" has dtype ${dtype}; heed model files hold F32 only`);
+    if (unknown.length) err(`tensor ${quote(name)} has unknown field ${quote(unknown[0])}`);
+    if (typeof dtype !== 'string') return err(`tensor ${quote(name)} has no dtype`);
+    if (!Object.hasOwn(DTYPE_BYTES, dtype)) err(`tensor ${quote(name)} has unknown dtype ${quote(dtype)}`);
+    if (dtype !== 'F32') err(`tensor ${quote(name)} has dtype ${dtype}; heed model files hold F32 only`);
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      err(`tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`);
+      err(`tensor ${quote(name)} has an invalid shape ${brief(shape)}`);
     }
     if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isSafeInteger(d) && d >= 0) || off[0] > off[1]) {
-      return err(`tensor "${name}" has invalid data_offsets ${JSON.stringify(off)}`);
+      return err(`tensor ${quote(name)} has invalid data_offsets ${brief(off)}`);
     }
     let count = 1;
     for (const d of shape as number[]) {
       count *= d;
-      if (!Number.isSafeInteger(count)) err(`tensor "${name}" shape ${fmtShape(shape as number[])} has an element count that overflows`);
+      if (!Number.isSafeInteger(count)) err(`tensor ${quote(name)} shape ${cut(fmtShape(shape as number[]))} has an element count that overflows`);
     }
     if (count * 4 !== off[1] - off[0]) {
-      err(`tensor "${name}" shape ${fmtShape(shape as number[])} needs ${count * 4} bytes but data_offsets [${off[0]},${off[1]}] cover ${off[1] - off[0]}`);
+      err(`tensor ${quote(name)} shape ${cut(fmtShape(shape as number[]))} needs ${count * 4} bytes but data_offsets [${off[0]},${off[1]}] cover ${off[1] - off[0]}`);
     }
     entries.push({ name, shape: shape as number[], begin: off[0], end: off[1] });
   }
@@ -100,8 +100,8 @@ export function decodeSafetensors(bytes: Uint8Array, what = 'safetensors file'):
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let at = 0;
   for (const e of sorted) {
-    if (e.begin < at) err(`tensor "${e.name}" data_offsets [${e.begin},${e.end}] overlap the previous tensor (ending at ${at})`);
-    if (e.begin > at) err(`a gap of ${e.begin - at} bytes before tensor "${e.name}" (data_offsets [${e.begin},${e.end}])`);
+    if (e.begin < at) err(`tensor ${quote(e.name)} data_offsets [${e.begin},${e.end}] overlap the previous tensor (ending at ${at})`);
+    if (e.begin > at) err(`a gap of ${e.begin - at} bytes before tensor ${quote(e.name)} (data_offsets [${e.begin},${e.end}])`);
     at = e.end;
   }
   if (at > dataLen) err(`tensor data runs past the end of the file (needs ${at} bytes, has ${dataLen})`);

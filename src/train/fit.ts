@@ -124,13 +124,23 @@ function configOf(o: FitOptions): ModelConfig {
   throw new HeedError(`fit: modelOptions.kind must be "transformer" or "pooling", got ${JSON.stringify((mo as { kind?: unknown }).kind)}`);
 }
 
-export function fit(ctx: Context, o: FitOptions): FitRun {
+export function fit(ctx: Context, options: FitOptions): FitRun {
+  let o = options;
   if (o === null || typeof o !== 'object') throw new HeedError('fit: expected an options object');
   if (o.model) ctx.ownModel(o.model);
   const config = configOf(o);
   checkData('data', o.data, config);
   if (o.validation) checkData('validation', o.validation, config);
   const settings = fitSettings(o, config, o.data.sequences.length);
+  if (o.resume) {
+    const n = o.model ? o.model.layout.total : (config.kind === 'transformer' ? TransformerClassifier.layoutFor(config) : AttentionPoolingClassifier.layoutFor(config)).total;
+    const { optimizer: op } = o.resume;
+    if (!op || !Number.isInteger(op.step) || op.step < 0 || !(op.m instanceof Float32Array) || !(op.v instanceof Float32Array) || op.m.length !== n || op.v.length !== n) {
+      throw new HeedError(`fit: resume.optimizer must be { step, m, v } with m and v Float32Arrays of ${n} values`);
+    }
+    // Copies: m and v are transferred to the worker, and the caller's arrays must survive that.
+    o = { ...o, resume: { epoch: o.resume.epoch, optimizer: { step: op.step, m: op.m.slice(), v: op.v.slice() } } };
+  }
   if (o.data.sequences.length === 0) throw new HeedError('fit: data is empty');
   const train = pack(o.data.sequences, o.data.labels), val = o.validation ? pack(o.validation.sequences, o.validation.labels) : null;
   const params = o.model ? o.model.be.read(o.model.params, o.model.layout.total) : null;
@@ -228,10 +238,15 @@ function fitOnWorker(start: Extract<ToWorker, { type: 'start' }>, o: FitOptions,
   spawn(onMessage, onFailure).then((w) => {
     worker = w;
     if (settled) { void w.terminate(); return; }
-    w.postMessage(start, [...transferables(start.train), ...transferables(start.val),
-      ...(start.params ? [start.params.buffer as ArrayBuffer] : []),
-      ...(start.optimizer ? [start.optimizer.m.buffer as ArrayBuffer, start.optimizer.v.buffer as ArrayBuffer] : [])]);
-    if (cancelRequested) w.postMessage({ type: 'cancel' } satisfies ToWorker);
+    try {
+      const transfer = new Set<ArrayBuffer>([...transferables(start.train), ...transferables(start.val),
+        ...(start.params ? [start.params.buffer as ArrayBuffer] : []),
+        ...(start.optimizer ? [start.optimizer.m.buffer as ArrayBuffer, start.optimizer.v.buffer as ArrayBuffer] : [])]);
+      w.postMessage(start, [...transfer]);
+      if (cancelRequested) w.postMessage({ type: 'cancel' } satisfies ToWorker);
+    } catch (e) {
+      end(() => reject(new HeedError(`fit: could not send the training data to the worker: ${(e as Error).message}`, { cause: e })));
+    }
   }, (e) => end(() => reject(e instanceof HeedError ? e : new HeedError(`fit: could not start the training worker: ${(e as Error).message}`, { cause: e }))));
   return {
     cancel: () => {
