@@ -196,7 +196,7 @@ async function trainRun(file: string, f: TrainFlags, io: Io, stop: StopSignal): 
     const fitRun = h.fit({
       modelOptions, data: trainSet, validation: valSet, epochs: f.epochs, batchSize: f.batchSize, lr: f.lr,
       warmup: 0.05, schedule: 'cosine', weightDecay: f.weightDecay, tokenDropout: f.tokenDropout, clipNorm: 1, maxLen, patience, seed: f.seed,
-      resume: resumeFrom ? { optimizer: resumeFrom.optimizer, epoch: resumeFrom.epoch } : undefined,
+      resume: resumeFrom ? { optimizer: resumeFrom.optimizer, epoch: resumeFrom.epoch, early: resumeFrom.early } : undefined,
       ...(resumeFrom ? { model: restoreModel(h, resumeFrom.config, resumeFrom.params) } : {}),
       onStep: f.quiet ? undefined : (i) => { if (!phaseDone) progress.step(i); },
       onEpoch: (e) => {
@@ -209,6 +209,7 @@ async function trainRun(file: string, f: TrainFlags, io: Io, stop: StopSignal): 
         if (c.epoch > history.length) return; // an epoch past the replayed early stop
         writeOrFail(ckptPath, 'the checkpoint', encodeCheckpoint({
           config: c.config, tokenizer: tokenizer.toJSON(), labels: classes, epoch: c.epoch, params: c.params, optimizer: c.optimizer, run, history,
+          early: c.early,
         }, layoutOf(c.config)));
         saved = c.epoch;
       },

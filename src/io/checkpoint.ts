@@ -5,6 +5,7 @@
 import { HeedError } from '../errors.js';
 import type { ModelConfig } from '../nn/model.js';
 import type { OptimizerState } from '../worker/protocol.js';
+import type { EarlyState } from '../train/loop.js';
 import { ParamLayout } from '../nn/block.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
 import { parseStrictJson } from './json.js';
@@ -19,6 +20,8 @@ export interface Checkpoint {
   /** JSON of whatever must match for a resume to continue the same run. */
   run: string;
   history: unknown[];
+  /** Early-stopping state (best validation loss, its epoch and weights), when the run uses it. */
+  early?: EarlyState;
 }
 
 export function encodeCheckpoint(c: Checkpoint, layout: ParamLayout): Uint8Array {
@@ -29,6 +32,7 @@ export function encodeCheckpoint(c: Checkpoint, layout: ParamLayout): Uint8Array
   add('', c.params);
   add('optimizer.exp_avg.', c.optimizer.m);
   add('optimizer.exp_avg_sq.', c.optimizer.v);
+  if (c.early?.params) add('early_stopping.best.', c.early.params);
   return encodeSafetensors(tensors, {
     format: 'heed-checkpoint',
     config: JSON.stringify(c.config),
@@ -38,6 +42,7 @@ export function encodeCheckpoint(c: Checkpoint, layout: ParamLayout): Uint8Array
     step: String(c.optimizer.step),
     run: c.run,
     history: JSON.stringify(c.history),
+    early: JSON.stringify(c.early ? { best: c.early.best, bestEpoch: c.early.bestEpoch, sinceBest: c.early.sinceBest } : null),
   });
 }
 
@@ -58,12 +63,20 @@ export function decodeCheckpoint(bytes: Uint8Array, what: string, layoutOf: (c: 
     }
     return out;
   };
-  if (tensors.size !== 3 * layout.entries.length) err('unexpected tensors for this config');
+  const rawEarly = md.early === undefined ? null : json('early') as { best: unknown; bestEpoch: unknown; sinceBest: unknown } | null;
+  const hasBest = tensors.has('early_stopping.best.' + layout.entries[0].name);
+  if (tensors.size !== (hasBest ? 4 : 3) * layout.entries.length) err('unexpected tensors for this config');
+  let early: EarlyState | undefined;
+  if (rawEarly !== null) {
+    const { best, bestEpoch, sinceBest } = rawEarly;
+    if (!(best === null || typeof best === 'number') || !(bestEpoch === null || Number.isInteger(bestEpoch)) || !Number.isInteger(sinceBest)) err('invalid early-stopping state');
+    early = { best: best as number | null, bestEpoch: bestEpoch as number | null, sinceBest: sinceBest as number, params: hasBest ? gather('early_stopping.best.') : null };
+  }
   const epoch = Number(md.epoch), step = Number(md.step);
   if (!Number.isInteger(epoch) || epoch < 0 || !Number.isInteger(step) || step < 0) err('invalid epoch or step');
   return {
     config, tokenizer: json('tokenizer'), labels: json('labels') as string[], epoch,
     params: gather(''), optimizer: { step, m: gather('optimizer.exp_avg.'), v: gather('optimizer.exp_avg_sq.') },
-    run: md.run ?? '', history: (json('history') as unknown[]) ?? [],
+    run: md.run ?? '', history: (json('history') as unknown[]) ?? [], early,
   };
 }

@@ -8,8 +8,8 @@ import type { Model, ModelConfig } from '../nn/model.js';
 import { AttentionPoolingClassifier, poolingConfig, type PoolingOptions } from '../nn/pooling.js';
 import { TransformerClassifier, transformerConfig, type TransformerOptions } from '../nn/transformer.js';
 import { pack, transferables, unpack, type FromWorker, type OptimizerState, type ToWorker } from '../worker/protocol.js';
-import { materialise, snapshot } from '../worker/run.js';
-import { trainLoop, type EpochInfo, type Schedule, type StepInfo, type TrainResult, type TrainSettings } from './loop.js';
+import { copyEarly, materialise, snapshot } from '../worker/run.js';
+import { freshEarlyState, trainLoop, type EarlyState, type EpochInfo, type Schedule, type StepInfo, type TrainResult, type TrainSettings } from './loop.js';
 
 export type ModelOptions = ({ kind: 'transformer' } & TransformerOptions) | ({ kind: 'pooling' } & PoolingOptions);
 
@@ -44,12 +44,13 @@ export interface FitOptions {
   seed?: number;
   /** Run on a worker thread (default true). */
   worker?: boolean;
-  /** Resume: optimizer state and the number of epochs already done. */
-  resume?: { optimizer: OptimizerState; epoch: number };
+  /** Resume: optimizer state, the number of epochs already done, and (with early stopping) the
+   *  early-stopping state of the checkpoint, so the run stops where an uninterrupted one would. */
+  resume?: { optimizer: OptimizerState; epoch: number; early?: EarlyState };
   onStep?(info: StepInfo): void;
   onEpoch?(info: EpochInfo): void;
   /** Called after each epoch with a consistent snapshot (for checkpoint files). */
-  onCheckpoint?(c: { epoch: number; params: Float32Array; optimizer: OptimizerState; config: ModelConfig }): void;
+  onCheckpoint?(c: { epoch: number; params: Float32Array; optimizer: OptimizerState; config: ModelConfig; early: EarlyState }): void;
 }
 
 export interface FitResult extends TrainResult { model: Model; optimizer: OptimizerState }
@@ -139,14 +140,18 @@ export function fit(ctx: Context, options: FitOptions): FitRun {
       throw new HeedError(`fit: resume.optimizer must be { step, m, v } with m and v Float32Arrays of ${n} values`);
     }
     // Copies: m and v are transferred to the worker, and the caller's arrays must survive that.
-    o = { ...o, resume: { epoch: o.resume.epoch, optimizer: { step: op.step, m: op.m.slice(), v: op.v.slice() } } };
+    const e = o.resume.early;
+    if (e !== undefined && (e === null || typeof e !== 'object' || !Number.isInteger(e.sinceBest) || (e.params !== null && !(e.params instanceof Float32Array && e.params.length === n)))) {
+      throw new HeedError(`fit: resume.early must be { best, bestEpoch, sinceBest, params } with params null or a Float32Array of ${n} values`);
+    }
+    o = { ...o, resume: { epoch: o.resume.epoch, optimizer: { step: op.step, m: op.m.slice(), v: op.v.slice() }, early: e ? copyEarly(e) : undefined } };
   }
   if (o.data.sequences.length === 0) throw new HeedError('fit: data is empty');
   const train = pack(o.data.sequences, o.data.labels), val = o.validation ? pack(o.validation.sequences, o.validation.labels) : null;
   const params = o.model ? o.model.be.read(o.model.params, o.model.layout.total) : null;
   const start: Extract<ToWorker, { type: 'start' }> = {
     type: 'start', backend: ctx.backend, config, params, optimizer: o.resume?.optimizer ?? null,
-    train, val, settings, checkpoints: !!o.onCheckpoint,
+    train, val, settings, checkpoints: !!o.onCheckpoint, early: o.resume?.early ?? null,
   };
   const finish = (p: Float32Array, optimizer: OptimizerState, result: TrainResult): FitResult => {
     const model = o.model ?? (config.kind === 'transformer' ? new TransformerClassifier(ctx, config) : new AttentionPoolingClassifier(ctx, config));
@@ -163,13 +168,14 @@ function fitHere(ctx: Context, start: Extract<ToWorker, { type: 'start' }>, o: F
   const done = (async () => {
     await Promise.resolve(); // return the FitRun first, as the worker path does
     const { model, opt } = materialise(ctx, start);
+    const early = start.early ?? freshEarlyState();
     try {
       const result = await trainLoop(model, opt, unpack(start.train), start.val ? unpack(start.val) : null, start.settings, {
         onStep: o.onStep, onEpoch: o.onEpoch,
-        onCheckpoint: o.onCheckpoint ? (epoch) => o.onCheckpoint!({ epoch, ...snapshot(model, opt), config: start.config }) : undefined,
+        onCheckpoint: o.onCheckpoint ? (epoch) => o.onCheckpoint!({ epoch, ...snapshot(model, opt), config: start.config, early: copyEarly(early) }) : undefined,
         shouldStop: () => cancelled,
         pause: () => new Promise((r) => setTimeout(r, 0)),
-      });
+      }, early);
       const s = snapshot(model, opt);
       return finish(s.params, s.optimizer, result);
     } finally {
@@ -225,7 +231,7 @@ function fitOnWorker(start: Extract<ToWorker, { type: 'start' }>, o: FitOptions,
       switch (m.type) {
         case 'step': o.onStep?.(m.info); break;
         case 'epoch': o.onEpoch?.(m.info); break;
-        case 'checkpoint': o.onCheckpoint?.({ epoch: m.epoch, params: m.params, optimizer: m.optimizer, config: start.config }); break;
+        case 'checkpoint': o.onCheckpoint?.({ epoch: m.epoch, params: m.params, optimizer: m.optimizer, config: start.config, early: m.early }); break;
         case 'done': end(() => resolve(finish(m.params, m.optimizer, m.result))); break;
         case 'error': end(() => reject(new HeedError(m.name === 'HeedError' ? m.message : `training worker: ${m.name}: ${m.message}`))); break;
       }
@@ -241,7 +247,8 @@ function fitOnWorker(start: Extract<ToWorker, { type: 'start' }>, o: FitOptions,
     try {
       const transfer = new Set<ArrayBuffer>([...transferables(start.train), ...transferables(start.val),
         ...(start.params ? [start.params.buffer as ArrayBuffer] : []),
-        ...(start.optimizer ? [start.optimizer.m.buffer as ArrayBuffer, start.optimizer.v.buffer as ArrayBuffer] : [])]);
+        ...(start.optimizer ? [start.optimizer.m.buffer as ArrayBuffer, start.optimizer.v.buffer as ArrayBuffer] : []),
+        ...(start.early?.params ? [start.early.params.buffer as ArrayBuffer] : [])]);
       w.postMessage(start, [...transfer]);
       if (cancelRequested) w.postMessage({ type: 'cancel' } satisfies ToWorker);
     } catch (e) {

@@ -51,6 +51,13 @@ export interface EpochInfo {
 
 export interface TrainResult { history: EpochInfo[]; cancelled: boolean; stoppedEarly: boolean; bestEpoch: number | null }
 
+/** Early-stopping bookkeeping, carried through checkpoints so a resumed run stops (and keeps the
+ *  weights) exactly where an uninterrupted one would. best: lowest validation loss so far (null:
+ *  none yet); params: the weights of that epoch. */
+export interface EarlyState { best: number | null; bestEpoch: number | null; sinceBest: number; params: Float32Array | null }
+
+export const freshEarlyState = (): EarlyState => ({ best: null, bestEpoch: null, sinceBest: 0, params: null });
+
 export interface LoopHooks {
   onStep?(info: StepInfo): void;
   onEpoch?(info: EpochInfo): void;
@@ -79,13 +86,12 @@ export function learningRate(s: TrainSettings, g: number, total: number): number
 const PAUSE_EVERY_MS = 25;
 
 export async function trainLoop(model: Model, opt: AdamwOptimizer, train: Dataset, val: Dataset | null,
-                                s: TrainSettings, hooks: LoopHooks): Promise<TrainResult> {
+                                s: TrainSettings, hooks: LoopHooks, early: EarlyState = freshEarlyState()): Promise<TrainResult> {
   const all = Int32Array.from(train.labels.keys());
   const valIdx = val ? Int32Array.from(val.labels.keys()) : null;
   const steps = stepsPerEpoch(all.length, s.batchSize), totalSteps = steps * s.epochs;
   const history: EpochInfo[] = [];
   const C = model.config.classes, K = Math.max(2, C);
-  let best = Infinity, bestEpoch: number | null = null, bestParams: Float32Array | null = null, sinceBest = 0;
   let lastPause = now(), cancelled = false, stoppedEarly = false;
   const runStart = now();
   let seqsDone = 0;
@@ -132,23 +138,24 @@ export async function trainLoop(model: Model, opt: AdamwOptimizer, train: Datase
     history.push(info);
     hooks.onEpoch?.(info);
     if (cancelled) break;
-    hooks.onCheckpoint?.(epoch + 1);
+    let stop = false;
     if (s.patience > 0 && info.valLoss !== undefined) {
-      if (info.valLoss < best) {
-        best = info.valLoss;
-        bestEpoch = epoch + 1;
-        bestParams = model.be.read(model.params, model.layout.total);
-        sinceBest = 0;
-      } else if (++sinceBest >= s.patience) {
-        stoppedEarly = true;
-        break;
+      if (early.best === null || info.valLoss < early.best) {
+        early.best = info.valLoss;
+        early.bestEpoch = epoch + 1;
+        early.params = model.be.read(model.params, model.layout.total);
+        early.sinceBest = 0;
+      } else if (++early.sinceBest >= s.patience) {
+        stop = true;
       }
     }
+    hooks.onCheckpoint?.(epoch + 1);
+    if (stop) { stoppedEarly = true; break; }
     await hooks.pause();
     lastPause = now();
   }
-  if (stoppedEarly && bestParams) model.be.write(model.params, bestParams);
-  return { history, cancelled, stoppedEarly, bestEpoch };
+  if (stoppedEarly && early.params) model.be.write(model.params, early.params);
+  return { history, cancelled, stoppedEarly, bestEpoch: early.bestEpoch };
 }
 
 /** Each sequence with every token left out with probability p (at least one token is kept). */

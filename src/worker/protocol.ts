@@ -2,7 +2,7 @@
 // transferred buffers, not clones.
 import type { BackendName } from '../backends/backend.js';
 import type { ModelConfig } from '../nn/model.js';
-import type { EpochInfo, StepInfo, TrainResult, TrainSettings } from '../train/loop.js';
+import type { EarlyState, EpochInfo, StepInfo, TrainResult, TrainSettings } from '../train/loop.js';
 
 /** Ragged sequences packed into one buffer: sequence i is tokens[offsets[i] .. offsets[i+1]). */
 export interface PackedData { tokens: Int32Array; offsets: Int32Array; labels: Int32Array }
@@ -11,13 +11,13 @@ export interface OptimizerState { step: number; m: Float32Array; v: Float32Array
 
 export type ToWorker =
   | { type: 'start'; backend: BackendName; config: ModelConfig; params: Float32Array | null; optimizer: OptimizerState | null;
-      train: PackedData; val: PackedData | null; settings: TrainSettings; checkpoints: boolean }
+      train: PackedData; val: PackedData | null; settings: TrainSettings; checkpoints: boolean; early: EarlyState | null }
   | { type: 'cancel' };
 
 export type FromWorker =
   | { type: 'step'; info: StepInfo }
   | { type: 'epoch'; info: EpochInfo }
-  | { type: 'checkpoint'; epoch: number; params: Float32Array; optimizer: OptimizerState }
+  | { type: 'checkpoint'; epoch: number; params: Float32Array; optimizer: OptimizerState; early: EarlyState }
   | { type: 'done'; params: Float32Array; optimizer: OptimizerState; result: TrainResult }
   | { type: 'error'; name: string; message: string };
 

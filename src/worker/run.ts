@@ -5,7 +5,7 @@ import { init } from '../index.js';
 import type { Context } from '../context.js';
 import type { Model } from '../nn/model.js';
 import type { AdamwOptimizer } from '../nn/optim.js';
-import { trainLoop } from '../train/loop.js';
+import { freshEarlyState, trainLoop, type EarlyState } from '../train/loop.js';
 import { unpack, type Endpoint, type FromWorker, type OptimizerState, type ToWorker } from './protocol.js';
 
 /** Builds the model and optimizer of a 'start' message in context h. */
@@ -24,6 +24,9 @@ export function snapshot(model: Model, opt: AdamwOptimizer): { params: Float32Ar
 
 const buffers = (...a: Float32Array[]) => a.map((x) => x.buffer as ArrayBuffer);
 
+/** A copy of the early-stopping state that can be transferred without touching the live one. */
+export const copyEarly = (e: EarlyState): EarlyState => ({ ...e, params: e.params ? e.params.slice() : null });
+
 export function serveTraining(ep: Endpoint, pause: () => Promise<void>): void {
   let cancelled = false;
   const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => ep.postMessage(m, transfer);
@@ -34,16 +37,17 @@ export function serveTraining(ep: Endpoint, pause: () => Promise<void>): void {
     try {
       const h = await init({ backend: msg.backend });
       const { model, opt } = materialise(h, msg);
+      const early: EarlyState = msg.early ?? freshEarlyState();
       const result = await trainLoop(model, opt, unpack(msg.train), msg.val ? unpack(msg.val) : null, msg.settings, {
         onStep: (info) => post({ type: 'step', info }),
         onEpoch: (info) => post({ type: 'epoch', info }),
         onCheckpoint: msg.checkpoints ? (epoch) => {
-          const s = snapshot(model, opt);
-          post({ type: 'checkpoint', epoch, ...s }, buffers(s.params, s.optimizer.m, s.optimizer.v));
+          const s = snapshot(model, opt), e = copyEarly(early);
+          post({ type: 'checkpoint', epoch, ...s, early: e }, buffers(s.params, s.optimizer.m, s.optimizer.v, ...(e.params ? [e.params] : [])));
         } : undefined,
         shouldStop: () => cancelled,
         pause,
-      });
+      }, early);
       const s = snapshot(model, opt);
       post({ type: 'done', ...s, result }, buffers(s.params, s.optimizer.m, s.optimizer.v));
     } catch (e) {

@@ -96,6 +96,26 @@ describe('fit', () => {
     }
   });
 
+  it('resuming from a checkpoint gives the same weights and early stop as an uninterrupted run', async () => {
+    const h = await heed.init();
+    const opts = { modelOptions: { kind: 'pooling' as const, vocabSize: V, dModel: 8 }, data: task(96, 12), validation: task(64, 13),
+      epochs: 30, lr: 0.05, patience: 2, seed: 4, worker: false, tokenDropout: 0.1 };
+    const checkpoints: { epoch: number; params: Float32Array; optimizer: { step: number; m: Float32Array; v: Float32Array }; early: unknown }[] = [];
+    const a = await h.fit({ ...opts, onCheckpoint: (c) => checkpoints.push(c) }).done;
+    expect(a.stoppedEarly).toBe(true);
+    expect(a.history.length).toBeGreaterThan(a.bestEpoch! + 1); // the early stop kept an earlier epoch
+    const c = checkpoints[a.bestEpoch!]; // one epoch past the best: the state must remember the best
+    const model = h.attentionPoolingClassifier(opts.modelOptions);
+    model.be.write(model.params, c.params);
+    const b = await h.fit({ ...opts, model, worker: true, resume: { optimizer: c.optimizer, epoch: c.epoch, early: c.early as never } }).done;
+    expect(b.stoppedEarly).toBe(true);
+    expect(b.bestEpoch).toBe(a.bestEpoch);
+    expect(c.epoch + b.history.length).toBe(a.history.length);
+    for (const [k, t] of Object.entries(a.model.stateDict())) {
+      expect(Buffer.from(t.data.buffer).equals(Buffer.from(b.model.stateDict()[k].data.buffer)), k).toBe(true);
+    }
+  });
+
   it('validates its options with messages that name them', async () => {
     const h = await heed.init();
     const data = task(8, 1);
