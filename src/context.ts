@@ -1,96 +1,21 @@
-import type { Backend, BackendName, Buf, IBuf } from './backends/backend.js';
-import type { Kernels } from './backends/kernels.js';
+// The full library's context: an InferenceContext plus every op (backward passes, adamw), the
+// optimizer, trainStep and fit. heed/infer never imports this file.
+import type { Backend } from './backends/backend.js';
 import type { Features } from './backends/wasm.js';
-import { HeedError, fmtShape, validShape } from './errors.js';
+import { InferenceContext } from './inference-context.js';
 import { bindOps, type Ops } from './ops/index.js';
-import { Tensor } from './tensor.js';
-import { AttentionPoolingClassifier, type PoolingOptions } from './nn/pooling.js';
-import { TransformerClassifier, type TransformerOptions } from './nn/transformer.js';
 import { AdamwOptimizer, type AdamwOptimizerOptions } from './nn/optim.js';
 import { trainStep } from './nn/train.js';
 import type { Model } from './nn/model.js';
 import { fit, type FitOptions, type FitRun } from './train/fit.js';
-import { loadModel, saveModel, type LoadedModel, type ModelFileExtras } from './io/model-file.js';
 
 /** One init(): a backend with its own storage (one WebAssembly instance and memory for wasm). */
-export class Context {
-  readonly backend: BackendName;
-  readonly features: Features;
-  readonly ops: Ops;
-  /** @internal */
-  readonly be: Backend;
-  /** @internal the kernel table. */
-  readonly k: Kernels<any, any>;
-  #live = 0;
-  #liveBytes = 0;
-  readonly #metered: MeteredBackend;
+export class Context extends InferenceContext {
+  declare readonly ops: Ops;
 
   /** @internal use init(). */
   constructor(be: Backend, features: Features, maxMemoryBytes?: number) {
-    this.#metered = metered(be, maxMemoryBytes);
-    this.be = this.#metered;
-    this.k = be.k;
-    this.backend = be.name;
-    this.features = features;
-    // Ops are stateless: if one throws half-way (an allocation over the cap, a trap), whatever it
-    // allocated is unreachable and is freed.
-    const ops = bindOps(this) as Record<string, (...a: unknown[]) => unknown>;
-    this.ops = Object.fromEntries(Object.entries(ops).map(([name, f]) => [name, (...a: unknown[]) => this.atomic(() => f(...a))])) as Ops;
-  }
-
-  #region: { bufs: Set<Buf | IBuf>; tensors: Tensor[] } | null = null;
-
-  /** @internal Runs fn; if it throws, frees every buffer and tensor allocated in this context during
-   *  fn that is still live. For constructors and stateless ops only (whatever they allocate is
-   *  unreachable when they throw): a model whose gradient block goes over the memory cap must not
-   *  leave its parameter block behind. */
-  atomic<R>(fn: () => R): R {
-    if (this.#region !== null) return fn();
-    const region = { bufs: new Set<Buf | IBuf>(), tensors: [] as Tensor[] };
-    this.#region = region;
-    this.#metered.region = region.bufs;
-    try {
-      return fn();
-    } catch (e) {
-      this.#region = null;
-      this.#metered.region = null;
-      for (const t of region.tensors) t.dispose();
-      for (const b of region.bufs) this.be.free(b);
-      throw e;
-    } finally {
-      this.#region = null;
-      this.#metered.region = null;
-    }
-  }
-
-  /** A tensor holding a copy of `values` with the given shape. */
-  tensor(values: ArrayLike<number>, shape: readonly number[]): Tensor {
-    const s = validShape('tensor', shape);
-    if (values == null || typeof (values as ArrayLike<number>).length !== 'number') {
-      throw new HeedError(`tensor: values must be an array or typed array, got ${String(values)}`);
-    }
-    const size = s.reduce((a, d) => a * d, 1);
-    if (values.length !== size) {
-      throw new HeedError(`tensor: ${values.length} values do not fill shape ${fmtShape(s)} (${size} elements)`);
-    }
-    const t = this.empty(s);
-    if (size > 0) this.be.write(t.buf, values);
-    return t;
-  }
-
-  /** A zero-filled tensor. */
-  zeros(shape: readonly number[]): Tensor {
-    return this.empty(validShape('zeros', shape));
-  }
-
-  /** A pre-norm transformer encoder classifier (see API.md for the exact PyTorch model). */
-  transformerClassifier(options: TransformerOptions): TransformerClassifier {
-    return this.atomic(() => new TransformerClassifier(this, options));
-  }
-
-  /** The article's attention-pooling classifier: embedding → score → masked softmax → weighted sum → head. */
-  attentionPoolingClassifier(options: PoolingOptions): AttentionPoolingClassifier {
-    return this.atomic(() => new AttentionPoolingClassifier(this, options));
+    super(be, features, maxMemoryBytes, bindOps as (ctx: InferenceContext) => object);
   }
 
   /** torch.optim.AdamW over every parameter of `model` (one group), with optional clip_grad_norm_. */
@@ -109,141 +34,4 @@ export class Context {
   fit(options: FitOptions): FitRun {
     return fit(this, options);
   }
-
-  /** The model as safetensors bytes (PyTorch names, F32) with config, tokenizer and labels. */
-  saveModel(model: Model, extras?: ModelFileExtras): Uint8Array {
-    this.ownModel(model);
-    return saveModel(model, extras);
-  }
-
-  /** A model (in this context), tokenizer JSON and labels from safetensors bytes; validates everything. */
-  loadModel(bytes: Uint8Array): LoadedModel {
-    return this.atomic(() => loadModel(this, bytes));
-  }
-
-  /** @internal */
-  ownModel(model: unknown): void {
-    if (!(model instanceof TransformerClassifier || model instanceof AttentionPoolingClassifier)) {
-      throw new HeedError('expected a heed model (transformerClassifier or attentionPoolingClassifier)');
-    }
-    if (model.ctx !== this) throw new HeedError('the model belongs to another heed context (each init() owns its models)');
-  }
-
-  /** { bytes: linear memory (wasm) or array bytes (js) in use by the backend,
-   *    tensorBytes: bytes held by live tensors, tensors: live tensor count,
-   *    allocatedBytes: bytes heed holds in the backend's storage (tensors, model parameters and
-   *    gradients, optimizer state, activation arenas, scratch): what init({ maxMemoryMB }) caps,
-   *    maxBytes: that cap in bytes, or null when there is none }. */
-  memory(): { bytes: number; tensorBytes: number; tensors: number; allocatedBytes: number; maxBytes: number | null } {
-    return {
-      bytes: this.be.reservedBytes(), tensorBytes: this.#liveBytes, tensors: this.#live,
-      allocatedBytes: this.#metered.allocatedBytes(), maxBytes: this.#metered.maxBytes ?? null,
-    };
-  }
-
-  /** @internal a new zero-filled tensor of a shape already validated. */
-  empty(shape: readonly number[]): Tensor {
-    const size = shape.reduce((a, d) => a * d, 1);
-    let buf: Buf;
-    try {
-      buf = this.be.alloc(size);
-    } catch (e) {
-      throw e instanceof HeedError ? new HeedError(`tensor ${fmtShape(shape)}: ${e.message}`, { cause: e }) : e;
-    }
-    this.#live++;
-    this.#liveBytes += size * 4;
-    const t = new Tensor(this, this.be, buf, Object.isFrozen(shape) ? shape : Object.freeze([...shape]), (t) => {
-      this.#live--;
-      this.#liveBytes -= t.size * 4;
-    });
-    this.#region?.tensors.push(t);
-    return t;
-  }
-
-  /** @internal throws unless t is a live tensor of this context; returns its shape. */
-  own(name: string, t: unknown): readonly number[] {
-    if (!(t instanceof Tensor)) throw new HeedError(`${name}: expected a Tensor, got ${t === null ? 'null' : typeof t}`);
-    if (t.owner !== this) {
-      throw new HeedError(`${name}: tensor ${fmtShape(t.shape)} belongs to another heed context (each init() owns its tensors)`);
-    }
-    if (t.disposed) throw new HeedError(`${name}: tensor ${fmtShape(t.shape)} was used after dispose()`);
-    return t.shape;
-  }
-
-  /** @internal runs fn with `ints` copied into backend storage, freed afterwards. */
-  withInts<R>(ints: ArrayLike<number>, fn: (buf: IBuf) => R): R {
-    const buf = this.be.allocInt(ints.length);
-    try {
-      this.be.writeInt(buf, ints);
-      return fn(buf);
-    } finally {
-      this.be.free(buf);
-    }
-  }
-
-  /** @internal scratch float storage for fn, freed afterwards. */
-  withScratch<R>(n: number, fn: (buf: Buf) => R): R {
-    const buf = this.be.alloc(n);
-    try {
-      return fn(buf);
-    } finally {
-      this.be.free(buf);
-    }
-  }
-}
-
-interface MeteredBackend extends Backend {
-  allocatedBytes(): number;
-  readonly maxBytes: number | undefined;
-  /** While set, every allocation is added here and every free removed (Context.atomic). */
-  region: Set<Buf | IBuf> | null;
-}
-
-const fmtBytes = (n: number): string => `${n.toLocaleString('en')} bytes`;
-
-/** The backend with every allocation counted (bytes per buffer) and, when maxBytes is given,
- *  refused with a HeedError before it would take heed's allocated bytes over maxBytes: the
- *  request fails cleanly, nothing is allocated, and the context keeps working. Any other failure
- *  to allocate (a JS RangeError, a wasm trap) becomes a HeedError too. */
-function metered(be: Backend, maxBytes: number | undefined): MeteredBackend {
-  // Pointers (wasm) in a Map; arrays (js) in a WeakMap, so that an array the caller never disposed
-  // can still be garbage-collected as before.
-  const ptrs = new Map<number, number>(), arrays = new WeakMap<object, number>();
-  let allocated = 0;
-  const take = <B extends Buf | IBuf>(n: number, fn: (n: number) => B): B => {
-    const bytes = n * 4;
-    if (maxBytes !== undefined && allocated + bytes > maxBytes) {
-      throw new HeedError(`out of memory: a request for ${fmtBytes(bytes)} would bring heed's memory to ${fmtBytes(allocated + bytes)}, ` +
-        `over the cap of ${fmtBytes(maxBytes)} (init({ maxMemoryMB: ${maxBytes / 2 ** 20} })); nothing was allocated`);
-    }
-    let buf: B;
-    try {
-      buf = fn(n);
-    } catch (e) {
-      if (e instanceof HeedError) throw e;
-      throw new HeedError(`out of memory: could not allocate ${fmtBytes(bytes)} (${e instanceof Error ? e.message : String(e)})`, { cause: e });
-    }
-    if (typeof buf === 'number') ptrs.set(buf, bytes); else arrays.set(buf, bytes);
-    allocated += bytes;
-    m.region?.add(buf);
-    return buf;
-  };
-  const m: MeteredBackend = {
-    ...be,
-    alloc: (n) => take(n, be.alloc),
-    allocInt: (n) => take(n, be.allocInt),
-    free: (buf) => {
-      const bytes = typeof buf === 'number' ? ptrs.get(buf) : arrays.get(buf);
-      if (bytes !== undefined) {
-        if (typeof buf === 'number') ptrs.delete(buf); else arrays.delete(buf);
-        allocated -= bytes;
-      }
-      m.region?.delete(buf);
-      be.free(buf);
-    },
-    allocatedBytes: () => allocated,
-    maxBytes,
-    region: null,
-  };
-  return m;
 }

@@ -2,16 +2,11 @@ import { instantiate } from '@assemblyscript/loader';
 import { HeedError } from '../errors.js';
 import type { Backend, BackendName, Buf, IBuf } from './backend.js';
 import { KERNEL_NAMES, type Kernels } from './kernels.js';
-import { SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from './wasm-binary.js';
 
-function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-// Feature probes: the smallest modules that use each feature (the SIMD probe is the real binary).
+// Feature probes: the smallest modules that use each feature. SIMD is probed with the real binary
+// where it is at hand (inlined), else with the smallest module using a SIMD instruction
+// (i8x16.popcnt, from the final SIMD spec).
+const SIMD_PROBE = [0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11];
 const RELAXED_SIMD_PROBE = [0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 15, 1, 13, 0, 65, 1,
   253, 15, 65, 2, 253, 15, 253, 128, 2, 11];
 const THREADS_PROBE = [0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 5, 4, 1, 3, 1, 1, 10, 11, 1, 9, 0, 65,
@@ -19,14 +14,24 @@ const THREADS_PROBE = [0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 
 
 export interface Features { simd: boolean; relaxedSimd: boolean; threads: boolean }
 
-let simdBytes: Uint8Array<ArrayBuffer> | undefined;
+export type WasmBuild = 'wasm' | 'wasm-scalar';
+
+/** Where the two builds come from: base64 inlined in the code (heed: wasm-inline.ts) or the .wasm
+ *  files beside it, read or fetched (heed/infer: wasm-files.ts). */
+export interface WasmSource {
+  /** The SIMD build's bytes when the source holds them already (the best SIMD probe), else null. */
+  simdBytes(): Uint8Array<ArrayBuffer> | null;
+  /** Compiles a build (a HeedError when it cannot be had). */
+  compile(name: WasmBuild): Promise<WebAssembly.Module>;
+}
+
 let features: Features | undefined;
 
-export function hostFeatures(): Features {
+/** What the host offers; probed once per process. */
+export function hostFeatures(source?: WasmSource): Features {
   if (!features) {
-    simdBytes ??= decodeBase64(SIMD_WASM_BASE64);
     features = {
-      simd: WebAssembly.validate(simdBytes),
+      simd: WebAssembly.validate(source?.simdBytes() ?? new Uint8Array(SIMD_PROBE)),
       relaxedSimd: WebAssembly.validate(new Uint8Array(RELAXED_SIMD_PROBE)),
       threads: typeof SharedArrayBuffer !== 'undefined' && WebAssembly.validate(new Uint8Array(THREADS_PROBE)),
     };
@@ -34,14 +39,14 @@ export function hostFeatures(): Features {
   return features;
 }
 
-// One compiled Module per binary per process; every init() instantiates its own.
-const modules = new Map<'wasm' | 'wasm-scalar', Promise<WebAssembly.Module>>();
+// One compiled Module per build per process, whichever source compiled it; every init()
+// instantiates its own.
+const modules = new Map<WasmBuild, Promise<WebAssembly.Module>>();
 
-export function compiledModule(name: 'wasm' | 'wasm-scalar'): Promise<WebAssembly.Module> {
+export function compiledModule(name: WasmBuild, source: WasmSource): Promise<WebAssembly.Module> {
   let m = modules.get(name);
   if (!m) {
-    const bytes = name === 'wasm' ? (simdBytes ??= decodeBase64(SIMD_WASM_BASE64)) : decodeBase64(SCALAR_WASM_BASE64);
-    m = WebAssembly.compile(bytes);
+    m = source.compile(name);
     modules.set(name, m);
     m.catch(() => modules.delete(name));
   }

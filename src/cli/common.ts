@@ -3,34 +3,21 @@
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
-import { Tokenizer } from '../data/tokenizer.js';
 import { HeedError } from '../errors.js';
-import type { Context } from '../context.js';
-import { loadModel } from '../io/model-file.js';
-import type { Model } from '../nn/model.js';
+import type { InferenceContext as Context } from '../inference-context.js';
+import { loadClassifier, POOLING_MAX_LEN, type Classifier } from '../infer/classifier.js';
 
-export interface LoadedFile { model: Model; tokenizer: Tokenizer; labels: string[]; maxLen: number }
+export { POOLING_MAX_LEN };
 
-/** Pooling models take any length; cap it so a pathological input cannot exhaust memory. */
-export const POOLING_MAX_LEN = 4096;
-
-export function loadModelFile(h: Context, path: string): LoadedFile {
+/** A model file's model, tokenizer and labels (see loadClassifier: the same checks and messages). */
+export function loadModelFile(h: Context, path: string): Classifier {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
   } catch (e) {
     throw new HeedError(`${path}: ${fsProblem(e)}`);
   }
-  const { model, tokenizer, labels } = loadModel(h, bytes, path);
-  let tok: Tokenizer;
-  try {
-    tok = Tokenizer.fromJSON(tokenizer);
-  } catch (e) {
-    model.dispose();
-    throw new HeedError(`${path}: the tokenizer in the file is invalid: ${(e as Error).message}`);
-  }
-  const maxLen = model.config.kind === 'transformer' ? model.config.maxLen : POOLING_MAX_LEN;
-  return { model, tokenizer: tok, labels, maxLen };
+  return loadClassifier(h, bytes, path);
 }
 
 /** A file-system error in a few words (the path is named by the caller). */

@@ -15,7 +15,7 @@ const HELP = `usage: heed eval <model.safetensors> <data.csv> [--json] [--label-
 
 export interface ClassMetrics { label: string; precision: number; recall: number; f1: number; support: number }
 
-export function metrics(labels: string[], truth: Int32Array, predicted: Int32Array): { classes: ClassMetrics[]; confusion: number[][]; macroF1: number } {
+export function metrics(labels: readonly string[], truth: Int32Array, predicted: Int32Array): { classes: ClassMetrics[]; confusion: number[][]; macroF1: number } {
   const K = labels.length, confusion = labels.map(() => new Array<number>(K).fill(0));
   for (let i = 0; i < truth.length; i++) confusion[truth[i]][predicted[i]]++;
   const classes = labels.map((label, c) => {

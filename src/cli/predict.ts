@@ -1,9 +1,9 @@
 // heed predict <model> [text ...]: label and probability for each text (stdin lines when no text
 // is given), tab-separated: label, probability, text. --json prints one JSON object per line.
 import { resolve } from 'node:path';
-import { evalBatches } from '../data/dataset.js';
-import { init } from '../index.js';
-import { predictBatches } from '../train/evaluate.js';
+import { argmaxRows } from '../infer/probabilities.js';
+import { predictProbabilities } from '../infer/classifier.js';
+import { init } from '../infer.js';
 import { parse } from './args.js';
 import { loadModelFile, readStdin } from './common.js';
 import type { Io } from './main.js';
@@ -16,7 +16,7 @@ export async function predict(args: string[], io: Io): Promise<number> {
   if (v.help) { io.stdout.write(HELP); return 0; }
   if (positionals.length < 1) throw new UsageError('predict: missing the model file (heed predict <model.safetensors> [text ...])');
   const h = await init(v.backend ? { backend: v.backend as 'wasm' } : {});
-  const { model, tokenizer, labels, maxLen } = loadModelFile(h, resolve(io.cwd, positionals[0]));
+  const file = loadModelFile(h, resolve(io.cwd, positionals[0])), { labels } = file;
   let texts = positionals.slice(1);
   if (texts.length === 0) {
     if (!io.stdin) throw new UsageError('predict: no text given and no stdin to read');
@@ -26,13 +26,12 @@ export async function predict(args: string[], io: Io): Promise<number> {
   const K = labels.length;
   for (let start = 0; start < texts.length; start += 256) {
     const chunk = texts.slice(start, start + 256);
-    const seqs = chunk.map((t) => tokenizer.encode(t, maxLen));
-    const pr = predictBatches(model, evalBatches(seqs, new Int32Array(chunk.length), Int32Array.from(chunk.keys()), 64, maxLen));
+    const probs = predictProbabilities(file, chunk), predicted = argmaxRows(probs, chunk.length, K);
     let out = '';
-    for (let r = 0; r < pr.n; r++) {
-      const i = pr.indices[r], c = pr.predicted[r], p = pr.probs[r * K + c];
+    for (let i = 0; i < chunk.length; i++) {
+      const c = predicted[i], p = probs[i * K + c];
       if (v.json) {
-        const probabilities = Object.fromEntries(labels.map((l, k) => [l, Number(pr.probs[r * K + k].toFixed(6))]));
+        const probabilities = Object.fromEntries(labels.map((l, k) => [l, Number(probs[i * K + k].toFixed(6))]));
         out += JSON.stringify({ text: chunk[i], label: labels[c], probability: Number(p.toFixed(6)), probabilities }) + '\n';
       } else {
         out += `${labels[c]}\t${p.toFixed(4)}\t${chunk[i].replace(/[\t\r\n]+/g, ' ')}\n`;

@@ -1,7 +1,7 @@
 // heed model files: safetensors with the PyTorch parameter names, F32, and string metadata
 // { format: "heed", config, tokenizer, labels } (each a JSON text). The same model, tokenizer and
 // labels give the same bytes: no timestamp, path or host detail is written.
-import type { Context } from '../context.js';
+import type { InferenceContext as Context } from '../inference-context.js';
 import { HeedError } from '../errors.js';
 import type { Model, ModelConfig } from '../nn/model.js';
 import { AttentionPoolingClassifier, poolingConfig } from '../nn/pooling.js';

@@ -4,7 +4,7 @@
 // (explicit, llm.c style: the backward mirrors the forward in reverse, no autograd).
 import type { Backend, Buf, IBuf } from '../backends/backend.js';
 import type { Kernels } from '../backends/kernels.js';
-import type { Context } from '../context.js';
+import type { InferenceContext as Context } from '../inference-context.js';
 import { HeedError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { Arena, ParamLayout, SizingArena, type ParamSpec } from './block.js';

@@ -6,7 +6,7 @@
 // and a sequence of only padding pools to zeros). attn.bias shifts every score of a row equally,
 // which softmax ignores: it has no effect on the output and its gradient is exactly zero.
 import type { Buf } from '../backends/backend.js';
-import type { Context } from '../context.js';
+import type { InferenceContext as Context } from '../inference-context.js';
 import { HeedError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { ParamLayout, type Arena, type ParamSpec, type SizingArena } from './block.js';

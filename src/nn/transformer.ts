@@ -3,7 +3,7 @@
 // non-padding positions, Linear head. Shapes: B batch, T positions, N = B·T rows, d = dModel,
 // H heads of Dh = d/H, F = ffDim, C = classes, L = layers.
 import type { Buf } from '../backends/backend.js';
-import type { Context } from '../context.js';
+import type { InferenceContext as Context } from '../inference-context.js';
 import { HeedError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { ParamLayout, type Arena, type ParamSpec, type SizingArena } from './block.js';

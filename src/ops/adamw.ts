@@ -1,4 +1,4 @@
-import type { Context } from '../context.js';
+import type { InferenceContext as Context } from '../inference-context.js';
 import { HeedError, checkShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 

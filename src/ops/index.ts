@@ -1,6 +1,6 @@
 // heed.ops: every public op bound to its context (one line per op). The op files validate
 // arguments, allocate outputs and make one kernel call.
-import type { Context } from '../context.js';
+import type { InferenceContext as Context } from '../inference-context.js';
 import type { Tensor } from '../tensor.js';
 import { adamw, type AdamwOptions } from './adamw.js';
 import { attention, attentionBackward, attentionWeights, type AttentionOptions } from './attention.js';

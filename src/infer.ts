@@ -1,0 +1,29 @@
+// heed/infer: load a model file, predict, explain — and nothing that trains. The edge entry: no
+// optimizer, training loop, worker, CSV reader or checkpoint code is reachable from here (a test
+// walks the import graph and searches the bundle). init() takes the same options as heed's and
+// returns an InferenceContext: tensors, the forward ops, models, loadModel / saveModel, memory().
+import { InferenceContext } from './inference-context.js';
+import { wasmFiles } from './backends/wasm-files.js';
+import { initWith, type InitOptions } from './init.js';
+
+export { HeedError } from './errors.js';
+export { Tensor } from './tensor.js';
+export { Tokenizer, type TokenizerJSON, type TokenizerOptions, type TokenizerType } from './data/tokenizer.js';
+export { loadClassifier, type Classifier } from './infer/classifier.js';
+export { explanationHtml, rollout, type Explanation, type Prediction } from './infer/explain.js';
+export { probabilities } from './infer/probabilities.js';
+export type { InferenceContext } from './inference-context.js';
+export type { InferenceOps } from './ops/inference.js';
+export type { InitOptions } from './init.js';
+export type { BackendName } from './backends/backend.js';
+export type { Features } from './backends/wasm.js';
+export type { TransformerClassifier, TransformerOptions } from './nn/transformer.js';
+export type { AttentionPoolingClassifier, PoolingOptions } from './nn/pooling.js';
+export type { Model, ModelConfig, TransformerConfig, PoolingConfig, StateDict, ForwardOptions } from './nn/model.js';
+export type { LoadedModel, ModelFileExtras } from './io/model-file.js';
+
+/** Creates an inference context: one backend with its own memory, tensors and models. The options
+ *  are heed's (backend, module for edge runtimes, maxMemoryMB). */
+export async function init(options: InitOptions = {}): Promise<InferenceContext> {
+  return initWith(options, wasmFiles, (be, features, cap) => new InferenceContext(be, features, cap));
+}

@@ -1,0 +1,97 @@
+// loadClassifier: a model file's bytes → a text classifier (model, tokenizer, labels) that
+// predicts and explains. What heed/infer is for, and what `heed predict` / `heed explain` run on.
+import { makeBatch } from '../data/dataset.js';
+import { Tokenizer } from '../data/tokenizer.js';
+import { HeedError } from '../errors.js';
+import { InferenceContext } from '../inference-context.js';
+import { loadModel } from '../io/model-file.js';
+import type { Model } from '../nn/model.js';
+import { explainText, predictionOf, type Explanation, type Loaded, type Prediction } from './explain.js';
+import { probabilities } from './probabilities.js';
+
+export type { Explanation, Prediction };
+
+/** Pooling models take any length; cap it so a pathological input cannot exhaust memory. */
+export const POOLING_MAX_LEN = 4096;
+
+/** Texts per forward pass in predict(). */
+const BATCH = 64;
+
+export interface Classifier {
+  /** The model, in the context given to loadClassifier. */
+  readonly model: Model;
+  readonly tokenizer: Tokenizer;
+  /** Label strings in class-id order. */
+  readonly labels: readonly string[];
+  /** Texts are cut to this many tokens (the transformer's maxLen; 4096 for the pooling model). */
+  readonly maxLen: number;
+  /** The most probable label of each text, its probability and every label's, in input order. */
+  predict(texts: readonly string[]): Prediction[];
+  /** predict() for one text, with its pieces and the attention weight of each. */
+  explain(text: string): Explanation;
+  /** Frees the model's memory; using the classifier afterwards throws. */
+  dispose(): void;
+}
+
+/** Probabilities [texts.length, K] for already loaded model parts, BATCH texts per forward pass,
+ *  each batch padded to its longest text (as `heed eval` batches). */
+export function predictProbabilities(loaded: Loaded, texts: readonly string[]): Float32Array {
+  const { model, tokenizer, maxLen } = loaded;
+  const C = model.config.classes, K = Math.max(2, C), out = new Float32Array(texts.length * K);
+  for (let start = 0; start < texts.length; start += BATCH) {
+    const n = Math.min(BATCH, texts.length - start);
+    const seqs = texts.slice(start, start + n).map((t) => tokenizer.encode(t, maxLen));
+    const { tokens, shape } = makeBatch(seqs, new Int32Array(n), Int32Array.from(seqs.keys()), maxLen);
+    const logits = model.forward(tokens, shape);
+    try {
+      out.set(probabilities(logits.toArray(), n, C), start * K);
+    } finally {
+      logits.dispose();
+    }
+  }
+  return out;
+}
+
+function checkTexts(texts: unknown): readonly string[] {
+  if (!Array.isArray(texts)) {
+    throw new HeedError(`predict: texts must be an array of strings, got ${typeof texts === 'string' ? 'a string (wrap it in [ ])' : texts === null ? 'null' : typeof texts}`);
+  }
+  const bad = texts.findIndex((t) => typeof t !== 'string');
+  if (bad >= 0) throw new HeedError(`predict: texts[${bad}] is ${texts[bad] === null ? 'null' : typeof texts[bad]}, not a string`);
+  return texts as readonly string[];
+}
+
+/** The model, tokenizer and labels of a model file's bytes, in context `ctx`. `what` names the bytes
+ *  in error messages (a path, say). */
+export function openModel(ctx: InferenceContext, bytes: Uint8Array, what = 'model file'): Loaded {
+  if (!(ctx instanceof InferenceContext)) throw new HeedError('loadClassifier: expected a heed context (the result of init())');
+  const { model, tokenizer, labels } = ctx.atomic(() => loadModel(ctx, bytes, what));
+  let tok: Tokenizer;
+  try {
+    tok = Tokenizer.fromJSON(tokenizer);
+  } catch (e) {
+    model.dispose();
+    throw new HeedError(`${what}: the tokenizer in the file is invalid: ${(e as Error).message}`);
+  }
+  const maxLen = model.config.kind === 'transformer' ? model.config.maxLen : POOLING_MAX_LEN;
+  return { model, tokenizer: tok, labels, maxLen };
+}
+
+/** A text classifier from a heed model file (safetensors bytes, as saveModel and `heed train`
+ *  write them), loaded into the context `ctx`. */
+export function loadClassifier(ctx: InferenceContext, bytes: Uint8Array, what = 'model file'): Classifier {
+  const loaded = openModel(ctx, bytes, what);
+  const { model, tokenizer, labels, maxLen } = loaded;
+  return {
+    model, tokenizer, labels, maxLen,
+    predict(texts) {
+      const probs = predictProbabilities(loaded, checkTexts(texts));
+      return texts.map((_, r) => predictionOf(labels, probs, r));
+    },
+    explain(text) {
+      if (typeof text !== 'string') throw new HeedError(`explain: text must be a string, got ${text === null ? 'null' : typeof text}`);
+      return explainText(loaded, text);
+    },
+    dispose: () => model.dispose(),
+  };
+}
