@@ -3,7 +3,7 @@
 // labels give the same bytes: no timestamp, path or host detail is written.
 import type { InferenceContext as Context } from '../inference-context.js';
 import { HeedError } from '../errors.js';
-import type { Model, ModelConfig } from '../nn/model.js';
+import { withoutInit, type Model, type ModelConfig } from '../nn/model.js';
 import { AttentionPoolingClassifier, poolingConfig } from '../nn/pooling.js';
 import { TransformerClassifier, transformerConfig } from '../nn/transformer.js';
 import { brief, cut, parseStrictJson, quote } from './json.js';
@@ -81,7 +81,7 @@ export function loadModel(ctx: Context, bytes: Uint8Array, what = 'model file'):
       err(`config disagrees with the tensors: ${quote(e.name)} has shape ${cut(`[${t.shape.join(',')}]`)}, the config implies [${e.shape.join(',')}]`);
     }
   }
-  const model = config.kind === 'transformer' ? new TransformerClassifier(ctx, config) : new AttentionPoolingClassifier(ctx, config);
+  const model = withoutInit(() => config.kind === 'transformer' ? new TransformerClassifier(ctx, config) : new AttentionPoolingClassifier(ctx, config));
   try {
     model.loadStateDict(Object.fromEntries([...tensors].map(([k, t]) => [k, { shape: t.shape, data: t.data }])));
   } catch (e) {

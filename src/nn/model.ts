@@ -31,6 +31,19 @@ export interface BasePlan {
 
 export interface ForwardOptions { returnAttention?: boolean }
 
+let skipInit = false;
+
+/** @internal builds a model whose parameters the caller overwrites at once: no random
+ *  initialisation (the parameter block stays zeroed until then). */
+export function withoutInit<T>(build: () => T): T {
+  skipInit = true;
+  try {
+    return build();
+  } finally {
+    skipInit = false;
+  }
+}
+
 export abstract class Model<C extends ModelConfig = ModelConfig, P extends BasePlan = BasePlan> {
   readonly config: Readonly<C>;
   /** @internal */ readonly ctx: Context;
@@ -52,7 +65,8 @@ export abstract class Model<C extends ModelConfig = ModelConfig, P extends BaseP
     this.layout = new ParamLayout(specs);
     this.params = this.be.alloc(this.layout.total);
     this.grads = this.be.alloc(this.layout.total);
-    this.be.write(this.params, this.layout.initialValues(new Rng(config.seed)));
+    // Models about to receive their weights (a model file, a finished fit) skip the random draw.
+    if (!skipInit) this.be.write(this.params, this.layout.initialValues(new Rng(config.seed)));
   }
 
   /** @internal the plan's buffers, taken in a fixed order from an arena. */

@@ -4,7 +4,7 @@
 // resolves with the model as trained so far. The weights come back as transferred buffers.
 import type { Context } from '../context.js';
 import { HeedError } from '../errors.js';
-import type { Model, ModelConfig } from '../nn/model.js';
+import { withoutInit, type Model, type ModelConfig } from '../nn/model.js';
 import { AttentionPoolingClassifier, poolingConfig, type PoolingOptions } from '../nn/pooling.js';
 import { TransformerClassifier, transformerConfig, type TransformerOptions } from '../nn/transformer.js';
 import { pack, transferables, unpack, type FromWorker, type OptimizerState, type ToWorker } from '../worker/protocol.js';
@@ -154,7 +154,7 @@ export function fit(ctx: Context, options: FitOptions): FitRun {
     train, val, settings, checkpoints: !!o.onCheckpoint, early: o.resume?.early ?? null,
   };
   const finish = (p: Float32Array, optimizer: OptimizerState, result: TrainResult): FitResult => {
-    const model = o.model ?? (config.kind === 'transformer' ? new TransformerClassifier(ctx, config) : new AttentionPoolingClassifier(ctx, config));
+    const model = o.model ?? withoutInit(() => config.kind === 'transformer' ? new TransformerClassifier(ctx, config) : new AttentionPoolingClassifier(ctx, config));
     model.be.write(model.params, p);
     return { ...result, model, optimizer };
   };
