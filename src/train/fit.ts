@@ -151,6 +151,7 @@ export function fit(ctx: Context, options: FitOptions): FitRun {
   const params = o.model ? o.model.be.read(o.model.params, o.model.layout.total) : null;
   const start: Extract<ToWorker, { type: 'start' }> = {
     type: 'start', backend: ctx.backend, config, params, optimizer: o.resume?.optimizer ?? null,
+    maxMemoryMB: ctx.memory().maxBytes === null ? null : ctx.memory().maxBytes! / 2 ** 20,
     train, val, settings, checkpoints: !!o.onCheckpoint, early: o.resume?.early ?? null,
   };
   const finish = (p: Float32Array, optimizer: OptimizerState, result: TrainResult): FitResult => {

@@ -11,7 +11,9 @@ export interface OptimizerState { step: number; m: Float32Array; v: Float32Array
 
 export type ToWorker =
   | { type: 'start'; backend: BackendName; config: ModelConfig; params: Float32Array | null; optimizer: OptimizerState | null;
-      train: PackedData; val: PackedData | null; settings: TrainSettings; checkpoints: boolean; early: EarlyState | null }
+      train: PackedData; val: PackedData | null; settings: TrainSettings; checkpoints: boolean; early: EarlyState | null;
+      /** The caller's init({ maxMemoryMB }) cap, applied to the worker's own context too. */
+      maxMemoryMB: number | null }
   | { type: 'cancel' };
 
 export type FromWorker =

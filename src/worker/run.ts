@@ -35,7 +35,7 @@ export function serveTraining(ep: Endpoint, pause: () => Promise<void>): void {
     if (msg.type === 'cancel') { cancelled = true; return; }
     if (msg.type !== 'start') return;
     try {
-      const h = await init({ backend: msg.backend });
+      const h = await init({ backend: msg.backend, ...(msg.maxMemoryMB ? { maxMemoryMB: msg.maxMemoryMB } : {}) });
       const { model, opt } = materialise(h, msg);
       const early: EarlyState = msg.early ?? freshEarlyState();
       const result = await trainLoop(model, opt, unpack(msg.train), msg.val ? unpack(msg.val) : null, msg.settings, {

@@ -116,6 +116,14 @@ describe('fit', () => {
     }
   });
 
+  it("applies the caller's init({ maxMemoryMB }) cap inside the worker too", async () => {
+    const h = await heed.init({ maxMemoryMB: 16 });
+    // 50,000 × 64 embeddings: 12.8 MB of parameters, ×4 with gradients and AdamW's m and v.
+    const run = h.fit({ modelOptions: { kind: 'pooling', vocabSize: 50_000, dModel: 64 }, data: task(32, 14), epochs: 1, seed: 1 });
+    await expect(run.done).rejects.toThrow(heed.HeedError);
+    await expect(run.done).rejects.toThrow(/maxMemoryMB: 16/);
+  });
+
   it('validates its options with messages that name them', async () => {
     const h = await heed.init();
     const data = task(8, 1);
