@@ -7,7 +7,7 @@
 // which softmax ignores: it has no effect on the output and its gradient is exactly zero.
 import type { Buf } from '../backends/backend.js';
 import type { InferenceContext as Context } from '../inference-context.js';
-import { HeedError } from '../errors.js';
+import { HeedError, checkPositiveInt } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { ParamLayout, type Arena, type ParamSpec, type SizingArena } from './block.js';
 import { Model, type BasePlan, type PoolingConfig } from './model.js';
@@ -23,10 +23,7 @@ interface Plan extends BasePlan {
   dpooled: Buf; dq: Buf; dk: Buf; dv: Buf;
 }
 
-const positiveInt = (name: string, v: unknown): number => {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new HeedError(`attentionPoolingClassifier: ${name} must be a positive integer, got ${String(v)}`);
-  return v;
-};
+const positiveInt = (name: string, v: unknown): number => checkPositiveInt('attentionPoolingClassifier', name, v);
 
 export function poolingConfig(o: PoolingOptions): PoolingConfig {
   if (o === null || typeof o !== 'object') throw new HeedError('attentionPoolingClassifier: expected an options object');

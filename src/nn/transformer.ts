@@ -4,7 +4,7 @@
 // H heads of Dh = d/H, F = ffDim, C = classes, L = layers.
 import type { Buf } from '../backends/backend.js';
 import type { InferenceContext as Context } from '../inference-context.js';
-import { HeedError } from '../errors.js';
+import { HeedError, checkPositiveInt } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { ParamLayout, type Arena, type ParamSpec, type SizingArena } from './block.js';
 import { Model, type BasePlan, type TransformerConfig } from './model.js';
@@ -39,10 +39,7 @@ interface Plan extends BasePlan {
   dattm: Buf; datt: Buf; dq: Buf; dk: Buf; dv: Buf; dqkv: Buf;
 }
 
-const positiveInt = (name: string, v: unknown): number => {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new HeedError(`transformerClassifier: ${name} must be a positive integer, got ${String(v)}`);
-  return v;
-};
+const positiveInt = (name: string, v: unknown): number => checkPositiveInt('transformerClassifier', name, v);
 
 export function transformerConfig(o: TransformerOptions): TransformerConfig {
   if (o === null || typeof o !== 'object') throw new HeedError('transformerClassifier: expected an options object');

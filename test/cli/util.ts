@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rng } from '../util.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = join(ROOT, 'dist/cli/main.js');
@@ -92,17 +93,6 @@ export const WORDS = {
 } as const;
 const FILLER = ['the', 'a', 'of', 'and', 'today', 'really', 'we', 'saw', 'new', 'very', 'with', 'this', 'was', 'good', 'after'];
 
-/** mulberry32: a small seeded generator, so the data is the same on every run. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A label,sequence CSV of n rows in three balanced classes (food, sport, tech): each text is 6–10
