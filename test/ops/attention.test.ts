@@ -157,6 +157,7 @@ const SHAPES: Dims[] = [
   ...TAIL_DIMS.map((D) => [1, 2, 3, 5, D] as const),
   ...TAIL_DIMS.map((T) => [2, 1, T, 7, 4] as const),   // T < S and T > S both occur (causal variant)
   ...TAIL_DIMS.map((S) => [1, 2, 5, S, 8] as const),
+  [1, 1, 130, 67, 5], [1, 2, 67, 130, 8],               // several 64-row tiles; GEMMs past 64 rows
 ];
 const VARIANTS: [string, boolean, Opts][] = [
   ['plain', false, {}], ['keyMask', true, {}], ['causal', false, { causal: true }],

@@ -4,10 +4,12 @@ import { expectClose, randn } from '../util.js';
 
 const js = await init({ backend: 'js' });
 
-// [batch (0 = rank 2), M, N, K]: every SIMD row tail (M % 4) and column tail (N % 8), K from 1 up.
+// [batch (0 = rank 2), M, N, K]: every SIMD row tail (M % 4) and column tail (N % 8), K from 1 up,
+// and M past the 64 rows the SIMD path packs per pass (65, 67, 130, 129).
 const SHAPES: [number, number, number, number][] = [
   [0, 1, 1, 1], [0, 3, 5, 7], [0, 4, 8, 4], [0, 5, 13, 3], [0, 7, 17, 33], [0, 8, 9, 13],
   [0, 13, 33, 5], [0, 33, 64, 17], [0, 64, 7, 64], [2, 3, 5, 4], [3, 5, 17, 8], [2, 17, 13, 33],
+  [0, 65, 8, 3], [0, 67, 9, 5], [0, 130, 19, 6], [2, 129, 24, 7],
 ];
 
 type H = typeof js;
