@@ -62,24 +62,70 @@
   for (; i < n; i++) store<f32>(at(y, i), alpha * load<f32>(at(y, i)));
 }
 
+// Splatted constants for hot loops. V8 rebuilds a v128.const inside every loop iteration (three
+// instructions: a 64-bit immediate, a move and an unpack) and binaryen folds constants hoisted into
+// locals back into their uses, so hot loops load them from this table instead: one L1 load each.
+// Index i is the four lanes at SPLATS + 16·i; kf(i) reads it.
+const SPLATS = memory.data<f32>([
+  -87, -87, -87, -87,                                                       // 0  exp4 lower clamp
+  88, 88, 88, 88,                                                           // 1  exp4 upper clamp
+  1.44269504088896341, 1.44269504088896341, 1.44269504088896341, 1.44269504088896341, // 2 log2 e
+  12582912, 12582912, 12582912, 12582912,                                   // 3  1.5·2^23
+  0.693359375, 0.693359375, 0.693359375, 0.693359375,                       // 4  ln 2, high part
+  -2.12194440e-4, -2.12194440e-4, -2.12194440e-4, -2.12194440e-4,           // 5  ln 2, low part
+  1.9875691500e-4, 1.9875691500e-4, 1.9875691500e-4, 1.9875691500e-4,       // 6  exp polynomial
+  1.3981999507e-3, 1.3981999507e-3, 1.3981999507e-3, 1.3981999507e-3,       // 7
+  8.3334519073e-3, 8.3334519073e-3, 8.3334519073e-3, 8.3334519073e-3,       // 8
+  4.1665795894e-2, 4.1665795894e-2, 4.1665795894e-2, 4.1665795894e-2,       // 9
+  1.6666665459e-1, 1.6666665459e-1, 1.6666665459e-1, 1.6666665459e-1,       // 10
+  5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1,       // 11
+  1, 1, 1, 1,                                                               // 12
+  -Infinity, -Infinity, -Infinity, -Infinity,                               // 13
+  -1.5957691216057308, -1.5957691216057308, -1.5957691216057308, -1.5957691216057308, // 14 −2√(2/π)
+  0.044715, 0.044715, 0.044715, 0.044715,                                   // 15 GELU's c
+  1.5957691216057308, 1.5957691216057308, 1.5957691216057308, 1.5957691216057308, // 16 2√(2/π)
+  0.134145, 0.134145, 0.134145, 0.134145,                                   // 17 3c
+  -20, -20, -20, -20,                                                       // 18 GELU grad clamp
+  20, 20, 20, 20,                                                           // 19
+]);
+/** 127 − bits(1.5·2^23), per lane: turns the bits of t = x·log2 e + 1.5·2^23 into n + 127. */
+const EXP_BIAS = memory.data<i32>([127 - 0x4B400000, 127 - 0x4B400000, 127 - 0x4B400000, 127 - 0x4B400000]);
+
+// @ts-ignore: decorator
+@inline export const K_ONE = 12;
+// @ts-ignore: decorator
+@inline export const K_NEG_INF = 13;
+
+/** The splatted constant at index i of SPLATS (i must be a compile-time constant). */
+// @ts-ignore: decorator
+@inline export function kf(i: i32): v128 {
+  return v128.load(SPLATS + (<usize>i << 4));
+}
+
 /** e^x on four lanes (Cephes expf: x = n·ln2 + r, |r| ≤ ln2/2, degree-7 polynomial in r, 2^n built
  *  from its exponent bits). About 1 ulp. x is clamped to [−87, 88] so that 2^n stays a normal
  *  float: exp4 never returns 0 or ∞ (e^−87 ≈ 1.6e−38, e^88 ≈ 1.7e38) — so e^−∞ is 1.6e−38, not 0:
- *  callers that rely on exp(−∞) = 0 (masked scores) must mask explicitly. */
+ *  callers that rely on exp(−∞) = 0 (masked scores) must mask explicitly. NaN stays NaN.
+ *  Written for V8's x64 code: pmin/pmax are one instruction each where min/max are eight (NaN and
+ *  ±0 rules that a clamp against constants does not need: pmax(NaN, c) is still NaN), and n is
+ *  rounded by adding 1.5·2^23 (round-to-nearest-even, like f32x4.nearest) so that the bits of the
+ *  sum give 2^n without a float-to-int conversion (five instructions in V8). Loops that call it
+ *  run best on two vectors per iteration: one alone is a 60-cycle dependency chain. */
 // @ts-ignore: decorator
 @inline export function exp4(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-87)), f32x4.splat(88));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  x = f32x4.pmin(f32x4.pmax(x, kf(0)), kf(1));
+  const t = f32x4.add(f32x4.mul(x, kf(2)), kf(3));
+  const n = f32x4.sub(t, kf(3));
   // r = x − n·ln2 with ln2 split in two (0.693359375 is exact in 9 bits): no rounding in n·C1.
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1));
-  const pow2n = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  let r = f32x4.sub(x, f32x4.mul(n, kf(4)));
+  r = f32x4.sub(r, f32x4.mul(n, kf(5)));
+  let p = kf(6);
+  p = f32x4.add(f32x4.mul(p, r), kf(7));
+  p = f32x4.add(f32x4.mul(p, r), kf(8));
+  p = f32x4.add(f32x4.mul(p, r), kf(9));
+  p = f32x4.add(f32x4.mul(p, r), kf(10));
+  p = f32x4.add(f32x4.mul(p, r), kf(11));
+  p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), kf(K_ONE));
+  const pow2n = i32x4.shl(i32x4.add(t, v128.load(EXP_BIAS)), 23);
   return f32x4.mul(p, pow2n);
 }

@@ -10,7 +10,7 @@
 // recomputes p = exp(s − lse) tile by tile (FlashAttention's scheme): scratch is 2·BR·S floats,
 // linear in S. A row whose keys are all masked has out = 0 and lse = +Infinity, so every
 // recomputed p_j is exp(−Infinity) = 0 and its gradients are zero: no 0/0 anywhere.
-import { at, axpy, dot, exp4, scaleBy } from "../simd";
+import { at, axpy, dot, exp4, kf, K_NEG_INF, scaleBy } from "../simd";
 import { gemm } from "./matmul";
 
 /** Query rows per tile: big enough for the GEMMs to run at speed, small enough for L2. */
@@ -69,12 +69,21 @@ function expRow(row: usize, n: i32, shift: f32): f32 {
   let j = 0;
   let l: f32 = 0;
   if (ASC_FEATURE_SIMD) {
-    const sh = f32x4.splat(shift), ninf = f32x4.splat(-Infinity);
+    const sh = f32x4.splat(shift);
     let acc = f32x4.splat(0);
+    // exp4 clamps at e^−87, so masked scores (−Infinity) are zeroed explicitly. Two vectors per
+    // iteration: independent chains for the out-of-order core to overlap.
+    for (; j + 8 <= n; j += 8) {
+      const x0 = v128.load(at(row, j)), x1 = v128.load(at(row, j), 16);
+      const e0 = v128.andnot(exp4(f32x4.sub(x0, sh)), f32x4.eq(x0, kf(K_NEG_INF)));
+      const e1 = v128.andnot(exp4(f32x4.sub(x1, sh)), f32x4.eq(x1, kf(K_NEG_INF)));
+      v128.store(at(row, j), e0);
+      v128.store(at(row, j), e1, 16);
+      acc = f32x4.add(acc, f32x4.add(e0, e1));
+    }
     for (; j + 4 <= n; j += 4) {
       const x = v128.load(at(row, j));
-      // exp4 clamps at e^−87, so masked scores (−Infinity) are zeroed explicitly.
-      const e = v128.andnot(exp4(f32x4.sub(x, sh)), f32x4.eq(x, ninf));
+      const e = v128.andnot(exp4(f32x4.sub(x, sh)), f32x4.eq(x, kf(K_NEG_INF)));
       v128.store(at(row, j), e);
       acc = f32x4.add(acc, e);
     }

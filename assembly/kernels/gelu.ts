@@ -6,7 +6,7 @@
 //   gelu'(x) = s + x·s·(1 − s)·2u',  u' = √(2/π)·(1 + 3·0.044715·x²),  1 − s = e^(−2u)·s
 // The backward clamps x to ±GRAD_CLAMP for the second term: past it s is 0 or 1 in f32 and the term
 // vanishes, but x² would overflow to ∞ for |x| > 1.8e19 and turn 0·∞ into NaN.
-import { addTo, at, exp4 } from "../simd";
+import { addTo, at, exp4, kf, K_ONE } from "../simd";
 
 // @ts-ignore: decorator
 @inline const TWO_SQRT_2_OVER_PI: f32 = 1.5957691216057308;
@@ -23,7 +23,21 @@ import { addTo, at, exp4 } from "../simd";
 // @ts-ignore: decorator
 @inline function expm2u4(x: v128): v128 {
   const x2 = f32x4.mul(x, x);
-  return exp4(f32x4.mul(f32x4.mul(x, f32x4.splat(-TWO_SQRT_2_OVER_PI)), f32x4.add(f32x4.splat(1), f32x4.mul(x2, f32x4.splat(GELU_C)))));
+  return exp4(f32x4.mul(f32x4.mul(x, kf(14)), f32x4.add(kf(K_ONE), f32x4.mul(x2, kf(15)))));
+}
+
+// @ts-ignore: decorator
+@inline function gelu4(x: v128): v128 {
+  return f32x4.div(x, f32x4.add(kf(K_ONE), expm2u4(x)));
+}
+
+/** gelu'(x) on four lanes, x clamped to ±GRAD_CLAMP (pmin/pmax keep a NaN: see exp4). */
+// @ts-ignore: decorator
+@inline function geluGrad4(x: v128): v128 {
+  const xv = f32x4.pmin(f32x4.pmax(x, kf(18)), kf(19));
+  const e = expm2u4(xv), s = f32x4.div(kf(K_ONE), f32x4.add(kf(K_ONE), e));
+  const du2 = f32x4.mul(kf(16), f32x4.add(kf(K_ONE), f32x4.mul(kf(17), f32x4.mul(xv, xv))));
+  return f32x4.add(s, f32x4.mul(f32x4.mul(f32x4.mul(xv, s), f32x4.mul(e, s)), du2));
 }
 
 /** The scalar e^(−2u), clamped like exp4 so that e·s stays finite. */
@@ -36,10 +50,13 @@ import { addTo, at, exp4 } from "../simd";
 export function gelu_forward(y: usize, x: usize, n: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    for (; i + 4 <= n; i += 4) {
-      const xv = v128.load(at(x, i));
-      v128.store(at(y, i), f32x4.div(xv, f32x4.add(f32x4.splat(1), expm2u4(xv))));
+    // Two vectors per iteration: independent chains for the out-of-order core to overlap.
+    for (; i + 8 <= n; i += 8) {
+      const g0 = gelu4(v128.load(at(x, i))), g1 = gelu4(v128.load(at(x, i), 16));
+      v128.store(at(y, i), g0);
+      v128.store(at(y, i), g1, 16);
     }
+    for (; i + 4 <= n; i += 4) v128.store(at(y, i), gelu4(v128.load(at(x, i))));
   }
   for (; i < n; i++) {
     const xi = load<f32>(at(x, i));
@@ -51,14 +68,12 @@ export function gelu_forward(y: usize, x: usize, n: i32): void {
 export function gelu_backward(dx: usize, x: usize, dy: usize, n: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    const one = f32x4.splat(1), lo = f32x4.splat(-GRAD_CLAMP), hi = f32x4.splat(GRAD_CLAMP);
-    for (; i + 4 <= n; i += 4) {
-      const xv = f32x4.min(f32x4.max(v128.load(at(x, i)), lo), hi);
-      const e = expm2u4(xv), s = f32x4.div(one, f32x4.add(one, e));
-      const du2 = f32x4.mul(f32x4.splat(TWO_SQRT_2_OVER_PI), f32x4.add(one, f32x4.mul(f32x4.splat(GELU_3C), f32x4.mul(xv, xv))));
-      const g = f32x4.add(s, f32x4.mul(f32x4.mul(f32x4.mul(xv, s), f32x4.mul(e, s)), du2));
-      addTo(at(dx, i), f32x4.mul(v128.load(at(dy, i)), g));
+    for (; i + 8 <= n; i += 8) {
+      const g0 = geluGrad4(v128.load(at(x, i))), g1 = geluGrad4(v128.load(at(x, i), 16));
+      addTo(at(dx, i), f32x4.mul(v128.load(at(dy, i)), g0));
+      addTo(at(dx, i + 4), f32x4.mul(v128.load(at(dy, i + 4)), g1));
     }
+    for (; i + 4 <= n; i += 4) addTo(at(dx, i), f32x4.mul(v128.load(at(dy, i)), geluGrad4(v128.load(at(x, i)))));
   }
   for (; i < n; i++) {
     const xi = min(max(load<f32>(at(x, i)), -GRAD_CLAMP), GRAD_CLAMP);

@@ -18,6 +18,20 @@ import { at } from "../simd";
 // @ts-ignore: decorator
 @inline const STRIPS = 16;
 
+/** Writes the transpose of the 4×4 block at src (rows `srcStride` bytes apart) to dst (rows
+ *  `dstStride` bytes apart). */
+// @ts-ignore: decorator
+@inline function transpose4(dst: usize, dstStride: usize, src: usize, srcStride: usize): void {
+  const x0 = v128.load(src), x1 = v128.load(src + srcStride);
+  const x2 = v128.load(src + 2 * srcStride), x3 = v128.load(src + 3 * srcStride);
+  const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+  v128.store(dst + dstStride, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+  v128.store(dst + 2 * dstStride, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * dstStride, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+}
+
 /** Packs op(b) [K,N] into ceil(N/8) panels of [K,8], zero-padded. */
 function packPanels(dst: usize, b: usize, N: i32, K: i32, transB: i32): void {
   const panels = (N + NR - 1) / NR;
@@ -26,10 +40,19 @@ function packPanels(dst: usize, b: usize, N: i32, K: i32, transB: i32): void {
     const panel = at(dst, p * K * NR);
     if (w < NR) memory.fill(panel, 0, <usize>(K * NR) << 2);
     if (transB) {
-      // op(b)[k, n] = b[n*K + k]: walk each source row once.
+      // op(b)[k, n] = b[n*K + k]: a full panel is two 4×4 transposes per 4 values of k.
+      let k0 = 0;
+      if (w == NR) {
+        const s0 = at(b, n0 * K);
+        for (; k0 + 4 <= K; k0 += 4) {
+          transpose4(at(panel, k0 * NR), NR << 2, at(s0, k0), <usize>K << 2);
+          transpose4(at(panel, k0 * NR + 4), NR << 2, at(s0, 4 * K + k0), <usize>K << 2);
+        }
+      }
+      // The rest (a narrow panel, or k past the last multiple of 4) walks each source row once.
       for (let j = 0; j < w; j++) {
         const src = at(b, (n0 + j) * K);
-        for (let k = 0; k < K; k++) store<f32>(at(panel, k * NR + j), load<f32>(at(src, k)));
+        for (let k = k0; k < K; k++) store<f32>(at(panel, k * NR + j), load<f32>(at(src, k)));
       }
     } else {
       for (let k = 0; k < K; k++) {
@@ -68,18 +91,7 @@ function packStrip(dst: usize, a: usize, i0: i32, rows: i32, M: i32, K: i32, tra
   }
   const r0 = at(a, i0 * K), r1 = at(r0, K), r2 = at(r1, K), r3 = at(r2, K);
   let k = 0;
-  for (; k + 4 <= K; k += 4) {
-    // 4×4 transpose of op(a)[i0.., k..] into the strip.
-    const o = <usize>k << 2;
-    const x0 = v128.load(r0 + o), x1 = v128.load(r1 + o), x2 = v128.load(r2 + o), x3 = v128.load(r3 + o);
-    const t0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(x0, x1, 2, 6, 3, 7);
-    const t2 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(x2, x3, 2, 6, 3, 7);
-    const d = dst + (<usize>k << 4);
-    v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
-    v128.store(d, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
-    v128.store(d, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
-    v128.store(d, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
-  }
+  for (; k + 4 <= K; k += 4) transpose4(dst + (<usize>k << 4), 16, at(r0, k), <usize>K << 2);
   for (; k < K; k++) {
     const o = <usize>k << 2, d = dst + (<usize>k << 4);
     store<f32>(d, load<f32>(r0 + o));
