@@ -28,14 +28,14 @@ const resolveLoader = {
   },
 };
 
-/** fit() starts its worker with new URL('../worker/worker.js', import.meta.url), which is right for
- *  the tsc layout (dist/train/fit.js → dist/worker/worker.js). In the bundles the code lands in some
- *  chunk, so the URL is rewritten to the worker entry chunk as emitted, relative to wherever fit()
- *  ends up (rollup's import.meta.ROLLUP_FILE_URL_OBJ_). */
+/** fit() and the data-parallel trainer start workers with new URL('../worker/worker.js',
+ *  import.meta.url) in dist/worker/spawn.js, which is right for the tsc layout. In the bundles the
+ *  code lands in some chunk, so the URL is rewritten to the worker entry chunk as emitted, relative
+ *  to wherever spawnWorker() ends up (rollup's import.meta.ROLLUP_FILE_URL_OBJ_). */
 const workerUrl = {
   name: 'heed-worker-url',
   transform(code, id) {
-    if (id !== dist('train/fit.js')) return null;
+    if (id !== dist('worker/spawn.js')) return null;
     const pattern = "new URL('../worker/worker.js', import.meta.url)";
     if (!code.includes(pattern)) this.error(`${id}: the worker URL pattern ${pattern} is gone; update rollup.config.mjs`);
     const ref = this.emitFile({ type: 'chunk', id: dist('worker/worker.js'), name: 'worker' });

@@ -8,6 +8,7 @@ import { AdamwOptimizer, type AdamwOptimizerOptions } from './nn/optim.js';
 import { trainStep } from './nn/train.js';
 import type { Model } from './nn/model.js';
 import { fit, type FitOptions, type FitRun } from './train/fit.js';
+import { DataParallelTrainer, type DataParallelOptions } from './parallel/trainer.js';
 
 /** One init(): a backend with its own storage (one WebAssembly instance and memory for wasm). */
 export class Context extends InferenceContext {
@@ -28,6 +29,14 @@ export class Context extends InferenceContext {
   trainStep(model: Model, opt: AdamwOptimizer, tokens: ArrayLike<number>, shape: readonly number[], labels: ArrayLike<number>): number {
     this.ownModel(model);
     return trainStep(model, opt, tokens, shape, labels);
+  }
+
+  /** Data-parallel training steps on `threads` threads (this one and threads − 1 workers), for
+   *  `model` and `opt`: trainer.step(tokens, [B, T], labels) is trainStep spread over the threads.
+   *  Needs SharedArrayBuffer; close() the trainer to stop its workers. */
+  dataParallel(model: Model, opt: AdamwOptimizer, options: DataParallelOptions): Promise<DataParallelTrainer> {
+    this.ownModel(model);
+    return DataParallelTrainer.start(this, model, opt, options);
   }
 
   /** Trains on a worker thread (or here, with worker: false); see FitOptions. */

@@ -14,6 +14,7 @@ export type { Model, ModelConfig, TransformerConfig, PoolingConfig, StateDict, F
 export type { AdamwOptimizer, AdamwOptimizerOptions } from './nn/optim.js';
 export type { LoadedModel, ModelFileExtras } from './io/model-file.js';
 export type { FitOptions, FitRun, FitResult, FitData, ModelOptions } from './train/fit.js';
+export type { DataParallelTrainer, DataParallelOptions } from './parallel/trainer.js';
 export type { StepInfo, EpochInfo, TrainResult, Schedule } from './train/loop.js';
 export type { InitOptions } from './init.js';
 export type { InferenceContext } from './inference-context.js';

@@ -20,6 +20,8 @@ export interface Backend {
   writeInt(buf: IBuf, data: ArrayLike<number>): void;
   /** A copy of n elements starting at element `offset`. */
   read(buf: Buf, n: number, offset?: number): Float32Array;
+  /** Copies dst.length elements starting at element `offset` into dst (no allocation). */
+  readInto(buf: Buf, dst: Float32Array, offset?: number): void;
   zero(buf: Buf, n: number): void;
   /** Copies n float32 elements. */
   copy(dst: Buf, src: Buf, n: number): void;

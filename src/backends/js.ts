@@ -17,6 +17,7 @@ export function jsBackend(): Backend {
     write: (buf, data, offset = 0) => (buf as Float32Array).set(data, offset),
     writeInt: (buf, data) => (buf as Int32Array).set(data),
     read: (buf, n, offset = 0) => (buf as Float32Array).slice(offset, offset + n),
+    readInto: (buf, dst, offset = 0) => dst.set((buf as Float32Array).subarray(offset, offset + dst.length)),
     zero: (buf, n) => (buf as Float32Array).fill(0, 0, n),
     copy: (dst, src, n) => (dst as Float32Array).set((src as Float32Array).subarray(0, n)),
     sub: (buf, offset, n) => (buf as Float32Array).subarray(offset, offset + n),

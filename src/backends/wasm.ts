@@ -129,6 +129,7 @@ export async function wasmBackend(module: WebAssembly.Module, expected?: Backend
     write: (p, data, offset = 0) => { views(); f32.set(data, ((p as number) >>> 2) + offset); },
     writeInt: (p, data) => { views(); i32.set(data, (p as number) >>> 2); },
     read: (p, n, offset = 0) => { views(); const s = ((p as number) >>> 2) + offset; return f32.slice(s, s + n); },
+    readInto: (p, dst, offset = 0) => { views(); const s = ((p as number) >>> 2) + offset; dst.set(f32.subarray(s, s + dst.length)); },
     zero: (p, n) => raw.fill_zero(p as number, n * 4),
     copy: (d, s, n) => raw.copy_bytes(d as number, s as number, n * 4),
     sub: (p, offset) => (p as number) + offset * 4,

@@ -4,36 +4,47 @@ import { HeedError, fmtShape } from '../errors.js';
 import type { Model } from './model.js';
 import type { AdamwOptimizer } from './optim.js';
 
-/** Mean loss of the batch before the update. Throws before any parameter changes when the loss
- *  or a gradient is not finite. */
-export function trainStep(model: Model, opt: AdamwOptimizer, tokens: ArrayLike<number>, shape: readonly number[],
-                          labels: ArrayLike<number>): number {
+/** Checks a batch against the model and returns [B, T]. `who` names the caller in errors. */
+export function checkBatch(model: Model, opt: AdamwOptimizer, tokens: ArrayLike<number>, shape: readonly number[],
+                           labels: ArrayLike<number>, who = 'trainStep'): [number, number] {
   opt.alive();
-  if (opt.model !== model) throw new HeedError('trainStep: the optimizer was made for another model');
+  if (opt.model !== model) throw new HeedError(`${who}: the optimizer was made for another model`);
   const [B, T] = model.checkTokens(tokens, shape);
-  if (B === 0) throw new HeedError('trainStep: the batch is empty (B = 0)');
+  if (B === 0) throw new HeedError(`${who}: the batch is empty (B = 0)`);
   const C = model.config.classes;
   if (labels == null || labels.length !== B) {
-    throw new HeedError(`trainStep: labels has ${labels?.length ?? 'no'} entries for tokens of shape ${fmtShape(shape)} (expected ${B})`);
+    throw new HeedError(`${who}: labels has ${labels?.length ?? 'no'} entries for tokens of shape ${fmtShape(shape)} (expected ${B})`);
   }
   const maxLabel = C === 1 ? 2 : C;
   for (let i = 0; i < B; i++) {
     const y = labels[i];
     if (!(Number.isInteger(y) && y >= 0 && y < maxLabel)) {
-      throw new HeedError(`trainStep: label ${y} at index ${i} is outside [0, ${maxLabel})${C === 1 ? ' (classes: 1 takes 0/1 labels)' : ''}`);
+      throw new HeedError(`${who}: label ${y} at index ${i} is outside [0, ${maxLabel})${C === 1 ? ' (classes: 1 takes 0/1 labels)' : ''}`);
     }
   }
-  const { k, be } = model;
-  const n = model.layout.total;
+  return [B, T];
+}
+
+/** Zeroes the gradients, runs forward and backward on a checked batch, and returns its mean loss;
+ *  the gradient block then holds d(mean loss)/d(params). Throws (before the backward) when the
+ *  loss is not finite; `step` is the step number for that message. */
+export function computeGradients(model: Model, tokens: ArrayLike<number>, B: number, T: number,
+                                 labels: ArrayLike<number>, step: number, who = 'trainStep'): number {
   const p = model.prepare(tokens, B, T);
-  be.zero(model.grads, n);
+  model.be.zero(model.grads, model.layout.total);
   model.runForward(p, B, T);
   const loss = model.lossOf(p, B, labels);
-  const step = opt.step + 1;
-  if (!Number.isFinite(loss)) throw new HeedError(`trainStep: the loss is ${loss} at step ${step}; no parameter was changed (lower the learning rate?)`);
+  if (!Number.isFinite(loss)) throw new HeedError(`${who}: the loss is ${loss} at step ${step}; no parameter was changed (lower the learning rate?)`);
   model.runBackward(p, B, T);
+  return loss;
+}
+
+/** Checks the gradient block, clips it (clipNorm) and takes one AdamW step. */
+export function applyGradients(model: Model, opt: AdamwOptimizer, who = 'trainStep'): void {
+  const { k } = model;
+  const n = model.layout.total, step = opt.step + 1;
   const sumsq = k.sum_squares(model.grads, n);
-  if (!Number.isFinite(sumsq)) throw new HeedError(`trainStep: a gradient is ${sumsq} at step ${step}; no parameter was changed`);
+  if (!Number.isFinite(sumsq)) throw new HeedError(`${who}: a gradient is ${sumsq} at step ${step}; no parameter was changed`);
   const norm = Math.sqrt(sumsq);
   opt.lastGradNorm = norm;
   if (opt.clipNorm !== undefined) {
@@ -42,5 +53,14 @@ export function trainStep(model: Model, opt: AdamwOptimizer, tokens: ArrayLike<n
   }
   k.adamw(model.params, model.grads, opt.m, opt.v, n, opt.lr, opt.beta1, opt.beta2, opt.eps, opt.weightDecay, step);
   opt.step = step;
+}
+
+/** Mean loss of the batch before the update. Throws before any parameter changes when the loss
+ *  or a gradient is not finite. */
+export function trainStep(model: Model, opt: AdamwOptimizer, tokens: ArrayLike<number>, shape: readonly number[],
+                          labels: ArrayLike<number>): number {
+  const [B, T] = checkBatch(model, opt, tokens, shape, labels);
+  const loss = computeGradients(model, tokens, B, T, labels, opt.step + 1);
+  applyGradients(model, opt);
   return loss;
 }

@@ -9,6 +9,8 @@ import { AttentionPoolingClassifier, poolingConfig, type PoolingOptions } from '
 import { TransformerClassifier, transformerConfig, type TransformerOptions } from '../nn/transformer.js';
 import { pack, transferables, unpack, type FromWorker, type OptimizerState, type ToWorker } from '../worker/protocol.js';
 import { copyEarly, materialise, snapshot } from '../worker/run.js';
+import { spawnWorker, type WorkerLike } from '../worker/spawn.js';
+import { checkThreads, DataParallelTrainer } from '../parallel/trainer.js';
 import { freshEarlyState, trainLoop, type EarlyState, type EpochInfo, type Schedule, type StepInfo, type TrainResult, type TrainSettings } from './loop.js';
 
 export type ModelOptions = ({ kind: 'transformer' } & TransformerOptions) | ({ kind: 'pooling' } & PoolingOptions);
@@ -44,6 +46,10 @@ export interface FitOptions {
   seed?: number;
   /** Run on a worker thread (default true). */
   worker?: boolean;
+  /** Data-parallel training on this many threads (default 1): each batch is split across helper
+   *  workers and their gradients averaged (see dataParallel). Needs SharedArrayBuffer. Results
+   *  match threads: 1 up to float rounding, and repeat bit for bit for the same thread count. */
+  threads?: number;
   /** Resume: optimizer state, the number of epochs already done, and (with early stopping) the
    *  early-stopping state of the checkpoint, so the run stops where an uninterrupted one would. */
   resume?: { optimizer: OptimizerState; epoch: number; early?: EarlyState };
@@ -153,6 +159,7 @@ export function fit(ctx: Context, options: FitOptions): FitRun {
     type: 'start', backend: ctx.backend, config, params, optimizer: o.resume?.optimizer ?? null,
     maxMemoryMB: ctx.memory().maxBytes === null ? null : ctx.memory().maxBytes! / 2 ** 20,
     train, val, settings, checkpoints: !!o.onCheckpoint, early: o.resume?.early ?? null,
+    threads: checkThreads('fit', o.threads ?? 1),
   };
   const finish = (p: Float32Array, optimizer: OptimizerState, result: TrainResult): FitResult => {
     const model = o.model ?? withoutInit(() => config.kind === 'transformer' ? new TransformerClassifier(ctx, config) : new AttentionPoolingClassifier(ctx, config));
@@ -170,50 +177,24 @@ function fitHere(ctx: Context, start: Extract<ToWorker, { type: 'start' }>, o: F
     await Promise.resolve(); // return the FitRun first, as the worker path does
     const { model, opt } = materialise(ctx, start);
     const early = start.early ?? freshEarlyState();
+    let parallel: DataParallelTrainer | null = null;
     try {
+      if (start.threads > 1) parallel = await DataParallelTrainer.start(ctx, model, opt, { threads: start.threads });
       const result = await trainLoop(model, opt, unpack(start.train), start.val ? unpack(start.val) : null, start.settings, {
         onStep: o.onStep, onEpoch: o.onEpoch,
         onCheckpoint: o.onCheckpoint ? (epoch) => o.onCheckpoint!({ epoch, ...snapshot(model, opt), config: start.config, early: copyEarly(early) }) : undefined,
         shouldStop: () => cancelled,
         pause: () => new Promise((r) => setTimeout(r, 0)),
-      }, early);
+      }, early, parallel);
       const s = snapshot(model, opt);
       return finish(s.params, s.optimizer, result);
     } finally {
+      await parallel?.close();
       opt.dispose();
       model.dispose();
     }
   })();
   return { cancel: () => { cancelled = true; }, done };
-}
-
-interface WorkerLike {
-  postMessage(m: unknown, transfer?: ArrayBuffer[]): void;
-  terminate(): unknown;
-}
-
-const isNode = typeof process !== 'undefined' && !!process.versions?.node;
-
-async function spawn(onMessage: (m: FromWorker) => void, onFailure: (e: Error) => void): Promise<WorkerLike> {
-  const url = new URL('../worker/worker.js', import.meta.url);
-  if (isNode) {
-    const [{ Worker }, { existsSync }, { fileURLToPath }] = await Promise.all([
-      import('node:worker_threads'), import('node:fs'), import('node:url'),
-    ]);
-    if (!existsSync(fileURLToPath(url))) {
-      throw new HeedError(`fit: the training worker script ${fileURLToPath(url)} is missing (run npm run build), or pass worker: false`);
-    }
-    const w = new Worker(url);
-    w.on('message', onMessage);
-    w.on('error', (e) => onFailure(e));
-    w.on('exit', (code) => onFailure(new Error(`the training worker exited with code ${code}`)));
-    return w as unknown as WorkerLike;
-  }
-  const w = new Worker(url, { type: 'module' });
-  w.onmessage = (e) => onMessage(e.data as FromWorker);
-  w.onerror = (e) => { e.preventDefault?.(); onFailure(new Error(e.message || 'the training worker failed')); };
-  w.onmessageerror = () => onFailure(new Error('a message from the training worker could not be read'));
-  return w as unknown as WorkerLike;
 }
 
 function fitOnWorker(start: Extract<ToWorker, { type: 'start' }>, o: FitOptions, finish: Finish): FitRun {
@@ -242,7 +223,7 @@ function fitOnWorker(start: Extract<ToWorker, { type: 'start' }>, o: FitOptions,
     }
   };
   const onFailure = (e: Error) => end(() => reject(new HeedError(`training worker failed: ${e.message}`, { cause: e })));
-  spawn(onMessage, onFailure).then((w) => {
+  spawnWorker('fit', 'the training worker', (m) => onMessage(m as FromWorker), onFailure).then((w) => {
     worker = w;
     if (settled) { void w.terminate(); return; }
     try {

@@ -6,6 +6,7 @@ import { Rng } from '../nn/rng.js';
 import type { Model } from '../nn/model.js';
 import type { AdamwOptimizer } from '../nn/optim.js';
 import { trainStep } from '../nn/train.js';
+import type { DataParallelTrainer } from '../parallel/trainer.js';
 import { argmaxRows, predictBatches, probabilities } from './evaluate.js';
 
 export type Schedule = 'constant' | 'linear' | 'cosine';
@@ -86,7 +87,8 @@ export function learningRate(s: TrainSettings, g: number, total: number): number
 const PAUSE_EVERY_MS = 25;
 
 export async function trainLoop(model: Model, opt: AdamwOptimizer, train: Dataset, val: Dataset | null,
-                                s: TrainSettings, hooks: LoopHooks, early: EarlyState = freshEarlyState()): Promise<TrainResult> {
+                                s: TrainSettings, hooks: LoopHooks, early: EarlyState = freshEarlyState(),
+                                parallel: DataParallelTrainer | null = null): Promise<TrainResult> {
   const all = Int32Array.from(train.labels.keys());
   const valIdx = val ? Int32Array.from(val.labels.keys()) : null;
   const steps = stepsPerEpoch(all.length, s.batchSize), totalSteps = steps * s.epochs;
@@ -104,8 +106,9 @@ export async function trainLoop(model: Model, opt: AdamwOptimizer, train: Datase
       if (hooks.shouldStop()) { cancelled = true; break; }
       const b = batches[i], [B] = b.shape, g = epoch * steps + i;
       opt.lr = learningRate(s, g, totalSteps);
-      const loss = trainStep(model, opt, b.tokens, b.shape, b.labels);
-      const pred = argmaxRows(probabilities(model.readLogits(model.currentPlan!, B), B, C), B, K);
+      const loss = parallel ? await parallel.step(b.tokens, b.shape, b.labels) : trainStep(model, opt, b.tokens, b.shape, b.labels);
+      const logits = parallel ? parallel.lastLogits() : model.readLogits(model.currentPlan!, B);
+      const pred = argmaxRows(probabilities(logits, B, C), B, K);
       for (let j = 0; j < B; j++) if (pred[j] === b.labels[j]) correct++;
       lossSum += loss * B;
       seen += B;

@@ -13,15 +13,25 @@ export type ToWorker =
   | { type: 'start'; backend: BackendName; config: ModelConfig; params: Float32Array | null; optimizer: OptimizerState | null;
       train: PackedData; val: PackedData | null; settings: TrainSettings; checkpoints: boolean; early: EarlyState | null;
       /** The caller's init({ maxMemoryMB }) cap, applied to the worker's own context too. */
-      maxMemoryMB: number | null }
-  | { type: 'cancel' };
+      maxMemoryMB: number | null;
+      /** Data-parallel threads for the loop's steps (1: train on this worker alone). */
+      threads: number }
+  | { type: 'cancel' }
+  // A data-parallel replica (src/parallel/): `shared` holds the weights (region 0) and one
+  // gradient region per helper (region `index`), each `n` floats, after an Int32 control block.
+  | { type: 'replica'; backend: BackendName; config: ModelConfig; maxMemoryMB: number | null; shared: SharedArrayBuffer; index: number; n: number }
+  // One shard of a step: forward and backward on these rows, gradients scaled by `fraction`.
+  | { type: 'shard'; seq: number; tokens: Int32Array; shape: [number, number]; labels: Int32Array; fraction: number; step: number };
 
 export type FromWorker =
   | { type: 'step'; info: StepInfo }
   | { type: 'epoch'; info: EpochInfo }
   | { type: 'checkpoint'; epoch: number; params: Float32Array; optimizer: OptimizerState; early: EarlyState }
   | { type: 'done'; params: Float32Array; optimizer: OptimizerState; result: TrainResult }
-  | { type: 'error'; name: string; message: string };
+  | { type: 'error'; name: string; message: string }
+  | { type: 'ready' }
+  | { type: 'shard-done'; seq: number; loss: number; logits: Float32Array }
+  | { type: 'shard-error'; seq: number; name: string; message: string };
 
 export function pack(seqs: readonly ArrayLike<number>[], labels: ArrayLike<number>): PackedData {
   const offsets = new Int32Array(seqs.length + 1);

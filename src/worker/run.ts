@@ -7,6 +7,8 @@ import type { Model } from '../nn/model.js';
 import type { AdamwOptimizer } from '../nn/optim.js';
 import { freshEarlyState, trainLoop, type EarlyState } from '../train/loop.js';
 import { unpack, type Endpoint, type FromWorker, type OptimizerState, type ToWorker } from './protocol.js';
+import { DataParallelTrainer } from '../parallel/trainer.js';
+import { replicaHandler } from '../parallel/replica.js';
 
 /** Builds the model and optimizer of a 'start' message in context h. */
 export function materialise(h: Context, msg: Extract<ToWorker, { type: 'start' }>): { model: Model; opt: AdamwOptimizer } {
@@ -30,14 +32,18 @@ export const copyEarly = (e: EarlyState): EarlyState => ({ ...e, params: e.param
 export function serveTraining(ep: Endpoint, pause: () => Promise<void>): void {
   let cancelled = false;
   const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => ep.postMessage(m, transfer);
+  const replica = replicaHandler(post, init);
   ep.onMessage(async (raw) => {
     const msg = raw as ToWorker;
+    if (replica(msg)) return;
     if (msg.type === 'cancel') { cancelled = true; return; }
     if (msg.type !== 'start') return;
+    let parallel: DataParallelTrainer | null = null;
     try {
       const h = await init({ backend: msg.backend, ...(msg.maxMemoryMB ? { maxMemoryMB: msg.maxMemoryMB } : {}) });
       const { model, opt } = materialise(h, msg);
       const early: EarlyState = msg.early ?? freshEarlyState();
+      if (msg.threads > 1) parallel = await DataParallelTrainer.start(h, model, opt, { threads: msg.threads });
       const result = await trainLoop(model, opt, unpack(msg.train), msg.val ? unpack(msg.val) : null, msg.settings, {
         onStep: (info) => post({ type: 'step', info }),
         onEpoch: (info) => post({ type: 'epoch', info }),
@@ -47,11 +53,13 @@ export function serveTraining(ep: Endpoint, pause: () => Promise<void>): void {
         } : undefined,
         shouldStop: () => cancelled,
         pause,
-      }, early);
+      }, early, parallel);
       const s = snapshot(model, opt);
       post({ type: 'done', ...s, result }, buffers(s.params, s.optimizer.m, s.optimizer.v));
     } catch (e) {
       post({ type: 'error', name: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e) });
+    } finally {
+      await parallel?.close();
     }
   });
 }
