@@ -51,14 +51,21 @@ if (tfjsCheck && log) {
 const rows = [], tfjsRows = [];
 for (const w of workloads) {
   rows.push(...(await runBench([w], { quick, skipSlowJs: quick, log })));
-  if (tfjsBench) tfjsRows.push(...(await tfjsBench.runTfjsBench([w], { quick, skipSlowCpu: quick, log })));
+  if (tfjsBench && !w.threads) tfjsRows.push(...(await tfjsBench.runTfjsBench([w], { quick, skipSlowCpu: quick, log })));
 }
 const memory = await memoryFlatness(1000);
 const seconds = (performance.now() - started) / 1000;
 
+/** Multi-threaded rows against the same workload on one thread, heed wasm (both from this run). */
+const scaling = workloads.filter((w) => w.threads).map((w) => {
+  const many = rows.find((r) => r.name === w.name && r.backend === 'wasm');
+  const one = rows.find((r) => r.backend === 'wasm' && r.id === w.id && !workloads.find((x) => x.name === r.name)?.threads);
+  return { id: w.id, name: w.name, threads: w.threads, ms: many?.ms, singleThreadMs: one?.ms, speedup: many && one ? one.ms / many.ms : undefined };
+});
+
 /** heed wasm's speed over each tfjs backend's, per workload (a ratio > 1: heed is faster). */
 const ratios = tfjsBench
-  ? workloads.map((w) => {
+  ? workloads.filter((w) => !w.threads).map((w) => {
     const heed = rows.find((r) => r.name === w.name && r.backend === 'wasm');
     const tw = tfjsRows.find((r) => r.name === w.name && r.backend === 'tfjs-wasm');
     const tc = tfjsRows.find((r) => r.name === w.name && r.backend === 'tfjs-cpu');
@@ -76,12 +83,17 @@ if (json) {
   console.log(JSON.stringify({
     ...machine, date: new Date().toISOString(), seconds,
     tfjs: tfjsBench ? { version: tfjsBench.tfjsVersion, backends: ['wasm', 'cpu'], checkAgainstHeed: tfjsCheck } : undefined,
-    rows: [...rows, ...tfjsRows], ratios, memory,
+    rows: [...rows, ...tfjsRows], ratios, scaling, memory,
   }, null, 2));
 } else {
   console.log(`\nNode ${machine.node}, V8 ${machine.v8}, ${machine.cpu}, ${machine.cores} cores` +
     (tfjsBench ? `; TensorFlow.js ${tfjsBench.tfjsVersion}` : '') + `; ${seconds.toFixed(0)} s\n`);
   console.log(formatTable(rows));
+  for (const sc of scaling) {
+    if (sc.speedup !== undefined) {
+      console.log(`\n${sc.id} data-parallel on heed wasm: ${sc.threads} threads ${(1000 / sc.ms).toFixed(2)} steps/s, 1 thread ${(1000 / sc.singleThreadMs).toFixed(2)} steps/s: ${sc.speedup.toFixed(2)}× (${os.cpus().length} cores)`);
+    }
+  }
   const mb = (b) => (b / 2 ** 20).toFixed(2);
   console.log(`\nmemory over ${memory.steps} W1 train steps after the first: linear ${mb(memory.linearBefore)} → ${mb(memory.linearAfter)} MiB, ` +
     `JS heap ${mb(memory.heapBefore)} → ${mb(memory.heapAfter)} MiB${globalThis.gc ? '' : ' (run with --expose-gc for exact heap figures)'}`);

@@ -35,8 +35,9 @@ export async function runBench(workloads: Workload[], options: BenchOptions = {}
   for (const w of workloads) {
     for (const backend of backends) {
       if (backend === 'js' && w.slow && options.skipSlowJs) continue;
+      if (w.backends && !w.backends.includes(backend)) continue;
       const h = await init({ backend });
-      const { run, dispose } = w.setup(h);
+      const { run, dispose } = await w.setup(h);
       const slowJs = backend === 'js' && w.slow;
       const bench = new Bench({
         time: options.quick ? 150 : 1000,
@@ -48,7 +49,7 @@ export async function runBench(workloads: Workload[], options: BenchOptions = {}
       });
       bench.add(`${w.name} ${backend}`, run);
       await bench.run();
-      dispose();
+      await dispose();
       const r = bench.tasks[0].result;
       if (!r || !('latency' in r)) throw new Error(`benchmark ${w.name} on ${backend} produced no result`);
       const ms = r.latency.p50 ?? r.latency.mean;

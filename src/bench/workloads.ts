@@ -3,6 +3,7 @@
 // (inference).
 import type { Context } from '../context.js';
 import type { Tensor } from '../tensor.js';
+import type { BackendName } from '../backends/backend.js';
 
 export interface Workload {
   id: string;
@@ -13,8 +14,14 @@ export interface Workload {
   sequences?: number;
   /** Rough cost on the js backend in seconds, so the runner can cap its iterations. */
   slow?: boolean;
-  setup(h: Context): { run(): void; dispose(): void };
+  /** Threads used (data-parallel workloads); absent: one. */
+  threads?: number;
+  /** Backends this workload runs on (default: all the runner was given). */
+  backends?: BackendName[];
+  setup(h: Context): Instance | Promise<Instance>;
 }
+
+export interface Instance { run(): void | Promise<void>; dispose(): void | Promise<void> }
 
 function randomTensor(h: Context, shape: number[], seed: number): Tensor {
   let s = seed >>> 0;
@@ -101,6 +108,30 @@ function trainWorkload(id: 'W1' | 'W2'): Workload {
   };
 }
 
+/** W2 on `threads` threads with the data-parallel trainer (wasm only: the mode's point is speed). */
+function trainParallelWorkload(threads: number): Workload {
+  const B = 32, T = 128, w2 = trainWorkload('W2');
+  return {
+    id: 'W2',
+    name: `train step, transformer W2 B32 T128, ${threads} threads`,
+    flops: w2.flops,
+    sequences: B,
+    slow: true,
+    threads,
+    backends: ['wasm'],
+    async setup(h) {
+      const model = h.transformerClassifier(W2);
+      const opt = h.adamwOptimizer(model, { lr: 1e-3, weightDecay: 0 });
+      const dp = await h.dataParallel(model, opt, { threads });
+      const tok = tokens(B * T, model.config.vocabSize, 7), labels = Int32Array.from({ length: B }, (_, i) => i % 2);
+      return {
+        run: async () => { await dp.step(tok, [B, T], labels); },
+        dispose: async () => { await dp.close(); opt.dispose(); model.dispose(); },
+      };
+    },
+  };
+}
+
 function inferWorkload(id: 'I1' | 'I2'): Workload {
   const B = id === 'I1' ? 1 : 32, T = 128;
   return {
@@ -117,7 +148,7 @@ function inferWorkload(id: 'I1' | 'I2'): Workload {
   };
 }
 
-export const MODEL_WORKLOADS: Workload[] = [trainWorkload('W1'), trainWorkload('W2'), inferWorkload('I1'), inferWorkload('I2')];
+export const MODEL_WORKLOADS: Workload[] = [trainWorkload('W1'), trainWorkload('W2'), trainParallelWorkload(2), inferWorkload('I1'), inferWorkload('I2')];
 
 export const KERNEL_WORKLOADS: Workload[] = [
   matmulWorkload(64, 64, 64, false),

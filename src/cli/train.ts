@@ -48,6 +48,9 @@ Trains a classifier on a CSV with a header row and columns 'label' and 'sequence
   --d-model N                   model width (default 64)
   --resume                      continue from <out>.ckpt after an interruption
   --backend wasm|wasm-scalar|js compute backend (default: SIMD where available)
+  --threads N                   data-parallel training on N threads (default 1): each batch is split
+                                across worker threads and their gradients averaged; pays off for the
+                                transformer (about 1.8x with 2 threads), not for the small pooling model
   --quiet                       no progress output
 `;
 
@@ -63,7 +66,7 @@ export interface TrainFlags {
   model: 'transformer' | 'pooling'; epochs: number; batchSize: number; lr: number; maxLen: number | null;
   tokenizer: TokenizerType; seed: number; valSplit: number; patience: number; out: string;
   labelCol: string; textCol: string; resume: boolean; backend?: 'wasm' | 'wasm-scalar' | 'js'; quiet: boolean;
-  weightDecay: number; tokenDropout: number; dModel: number; refit: boolean;
+  weightDecay: number; tokenDropout: number; dModel: number; refit: boolean; threads: number;
 }
 
 export function trainFlags(args: string[], cwd: string): { file: string | null; flags: TrainFlags; help: boolean } {
@@ -73,7 +76,7 @@ export function trainFlags(args: string[], cwd: string): { file: string | null; 
     patience: { type: 'string' }, out: { type: 'string' }, 'label-col': { type: 'string' }, 'text-col': { type: 'string' },
     resume: { type: 'boolean' }, backend: { type: 'string' }, quiet: { type: 'boolean', short: 'q' },
     'weight-decay': { type: 'string' }, 'token-dropout': { type: 'string' }, 'd-model': { type: 'string' },
-    'no-refit': { type: 'boolean' },
+    'no-refit': { type: 'boolean' }, threads: { type: 'string' },
   });
   if (positionals.length > 1) throw new UsageError(`train: expected one CSV file, got ${positionals.length} arguments`);
   const model = choiceFlag(v.model, 'model', 'pooling', ['transformer', 'pooling'] as const);
@@ -98,6 +101,7 @@ export function trainFlags(args: string[], cwd: string): { file: string | null; 
     tokenDropout: floatFlag(v['token-dropout'], 'token-dropout', d.tokenDropout, (x) => x >= 0 && x < 1, 'a fraction in [0, 1)'),
     dModel: intFlag(v['d-model'], 'd-model', 64, 1, 4096),
     refit: !v['no-refit'],
+    threads: intFlag(v.threads, 'threads', 1, 1, 16),
   };
   return { file: positionals[0] ? resolve(cwd, positionals[0]) : null, flags, help: !!v.help };
 }
@@ -195,7 +199,7 @@ async function trainRun(file: string, f: TrainFlags, io: Io, stop: StopSignal): 
   if (!phaseDone) {
     const fitRun = h.fit({
       modelOptions, data: trainSet, validation: valSet, epochs: f.epochs, batchSize: f.batchSize, lr: f.lr,
-      warmup: 0.05, schedule: 'cosine', weightDecay: f.weightDecay, tokenDropout: f.tokenDropout, clipNorm: 1, maxLen, patience, seed: f.seed,
+      warmup: 0.05, schedule: 'cosine', weightDecay: f.weightDecay, tokenDropout: f.tokenDropout, clipNorm: 1, maxLen, patience, seed: f.seed, threads: f.threads,
       resume: resumeFrom ? { optimizer: resumeFrom.optimizer, epoch: resumeFrom.epoch, early: resumeFrom.early } : undefined,
       ...(resumeFrom ? { model: restoreModel(h, resumeFrom.config, resumeFrom.params) } : {}),
       onStep: f.quiet ? undefined : (i) => { if (!phaseDone) progress.step(i); },
@@ -236,7 +240,7 @@ async function trainRun(file: string, f: TrainFlags, io: Io, stop: StopSignal): 
     const all = Int32Array.from(ids.keys());
     const refit = h.fit({
       modelOptions: { ...modelOptions, vocabSize: tokenizer.vocabSize }, data: encode(all), epochs, batchSize: f.batchSize, lr: f.lr,
-      warmup: 0.05, schedule: 'cosine', weightDecay: f.weightDecay, tokenDropout: f.tokenDropout, clipNorm: 1, maxLen, seed: f.seed,
+      warmup: 0.05, schedule: 'cosine', weightDecay: f.weightDecay, tokenDropout: f.tokenDropout, clipNorm: 1, maxLen, seed: f.seed, threads: f.threads,
       onStep: f.quiet ? undefined : (i) => progress.step(i),
     });
     stop.run = refit;
