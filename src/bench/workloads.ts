@@ -51,6 +51,8 @@ function matmulWorkload(M: number, N: number, K: number, transB: boolean): Workl
 
 function attentionWorkload(B: number, H: number, T: number, D: number): Workload {
   // Forward 2 matmuls of T·T·D, backward 5 (recomputed scores, dV, dP, dQ, dK): 7 × 2·T·T·D per head.
+  // The backward takes the forward's saved out and log-sum-exps, as training does (an autodiff
+  // tape, tfjs's included, keeps the forward's results the same way).
   return {
     id: 'K2',
     name: `attention fwd+bwd B${B} H${H} T${T} D${D}`,
@@ -62,9 +64,9 @@ function attentionWorkload(B: number, H: number, T: number, D: number): Workload
       const dout = randomTensor(h, shape, 6);
       return {
         run: () => {
-          h.ops.attention(q, k, v).dispose();
-          const g = h.ops.attentionBackward(q, k, v, dout);
-          g.dq.dispose(); g.dk.dispose(); g.dv.dispose();
+          const saved = h.ops.attentionWithLse(q, k, v);
+          const g = h.ops.attentionBackward(q, k, v, dout, { saved });
+          for (const t of [saved.out, saved.lse, g.dq, g.dk, g.dv]) t.dispose();
         },
         dispose: () => { for (const t of [q, k, v, dout]) t.dispose(); },
       };

@@ -29,45 +29,76 @@ function dims(ctx: Context, q: Tensor, k: Tensor, v: Tensor | null, options: Att
   return { B, H, T, S, D, scale: scale ?? (D > 0 ? 1 / Math.sqrt(D) : 1), causal: causal ? 1 : 0, mask: keyMask ?? undefined };
 }
 
+/** The forward's output and each query row's log-sum-exp of its scaled, masked scores: all the
+ *  backward needs besides q, k, v (FlashAttention's saved statistics). */
+export interface AttentionSaved { out: Tensor; lse: Tensor }
+
 /** softmax(q·kᵀ·scale + masks)·v for q [B,H,T,D], k, v [B,H,S,D]; returns [B,H,T,D]. A query
  *  row whose keys are all masked returns zeros. Never builds the T×S weights. */
 export function attention(ctx: Context, q: Tensor, k: Tensor, v: Tensor, options?: AttentionOptions): Tensor {
+  const { out, lse } = attentionWithLse(ctx, q, k, v, options);
+  lse.dispose();
+  return out;
+}
+
+/** attention() that also returns lse [B,H,T], each query row's log-sum-exp of its scaled scores
+ *  (+∞ for a row whose keys are all masked, so that its probabilities exp(s − lse) recompute as 0),
+ *  for attentionBackward's `saved` option: training calls this, so the
+ *  backward recomputes probabilities from lse instead of rerunning the forward. */
+export function attentionWithLse(ctx: Context, q: Tensor, k: Tensor, v: Tensor, options?: AttentionOptions): AttentionSaved {
   const { B, H, T, S, D, scale, causal, mask } = dims(ctx, q, k, v, options);
   const out = ctx.empty([B, H, T, D]);
-  if (out.size === 0 || S === 0) return out;         // no keys: every row is masked, out = 0
-  const lse = ctx.empty([B, H, T]);
+  let lse: Tensor;
+  try {
+    lse = ctx.empty([B, H, T]);
+  } catch (e) {
+    out.dispose();
+    throw e;
+  }
+  if (B * H * T === 0) return { out, lse };
+  if (S === 0) {                                       // no keys: every row is masked, out = 0
+    ctx.be.write(lse.buf, new Float32Array(B * H * T).fill(Infinity));
+    return { out, lse };
+  }
+  if (out.size === 0) return { out, lse };
   try {
     ctx.k.attention_forward(out.buf, lse.buf, q.buf, k.buf, v.buf, mask ? mask.buf : q.buf, mask ? 1 : 0,
       B, H, T, S, D, scale, causal);
   } catch (e) {
     out.dispose();
-    throw e;
-  } finally {
     lse.dispose();
+    throw e;
   }
-  return out;
+  return { out, lse };
 }
 
-/** Gradients of attention given dout [B,H,T,D]: recomputes out and each row's log-sum-exp, then
- *  the probabilities row by row. Fully masked rows get zero gradients. */
+/** Gradients of attention given dout [B,H,T,D], recomputing each row's probabilities from its
+ *  log-sum-exp. With `saved` (attentionWithLse's result for the same inputs and options) the
+ *  forward is not rerun; without it, it is. Fully masked rows get zero gradients. */
 export function attentionBackward(ctx: Context, q: Tensor, k: Tensor, v: Tensor, dout: Tensor,
-                                  options?: AttentionOptions): { dq: Tensor; dk: Tensor; dv: Tensor } {
+                                  options?: AttentionOptions & { saved?: AttentionSaved }): { dq: Tensor; dk: Tensor; dv: Tensor } {
   const { B, H, T, S, D, scale, causal, mask } = dims(ctx, q, k, v, options);
   checkShape('dout', ctx.own('dout', dout), [B, H, T, D]);
+  const saved = options?.saved;
+  if (saved != null) {
+    if (typeof saved !== 'object') throw new HeedError(`saved must be { out, lse } from attentionWithLse, got ${typeof saved}`);
+    checkShape('saved.out', ctx.own('saved.out', saved.out), [B, H, T, D]);
+    checkShape('saved.lse', ctx.own('saved.lse', saved.lse), [B, H, T]);
+  }
   const dq = ctx.empty(q.shape), dk = ctx.empty(k.shape), dv = ctx.empty(k.shape); // zeroed; kernels accumulate
   if (dq.size === 0 || dk.size === 0) return { dq, dk, dv }; // no queries, no keys or D = 0: all zero
-  const out = ctx.empty([B, H, T, D]), lse = ctx.empty([B, H, T]);
+  let own: AttentionSaved | null = null;
   try {
     const m = mask ? mask.buf : q.buf, useMask = mask ? 1 : 0;
-    ctx.k.attention_forward(out.buf, lse.buf, q.buf, k.buf, v.buf, m, useMask, B, H, T, S, D, scale, causal);
-    ctx.k.attention_backward(dq.buf, dk.buf, dv.buf, q.buf, k.buf, v.buf, out.buf, lse.buf, dout.buf,
+    const s = saved ?? (own = attentionWithLse(ctx, q, k, v, options));
+    ctx.k.attention_backward(dq.buf, dk.buf, dv.buf, q.buf, k.buf, v.buf, s.out.buf, s.lse.buf, dout.buf,
       m, useMask, B, H, T, S, D, scale, causal);
   } catch (e) {
     for (const t of [dq, dk, dv]) t.dispose();
     throw e;
   } finally {
-    out.dispose();
-    lse.dispose();
+    own?.out.dispose();
+    own?.lse.dispose();
   }
   return { dq, dk, dv };
 }

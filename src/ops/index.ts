@@ -3,7 +3,7 @@
 import type { InferenceContext as Context } from '../inference-context.js';
 import type { Tensor } from '../tensor.js';
 import { adamw, type AdamwOptions } from './adamw.js';
-import { attention, attentionBackward, attentionWeights, type AttentionOptions } from './attention.js';
+import { attention, attentionBackward, attentionWeights, attentionWithLse, type AttentionOptions, type AttentionSaved } from './attention.js';
 import { gelu, geluBackward } from './gelu.js';
 import { layerNorm, layerNormBackward } from './layernorm.js';
 import { bceWithLogits, crossEntropy } from './loss.js';
@@ -18,7 +18,8 @@ export function bindOps(ctx: Context) {
     softmax: (x: Tensor) => softmax(ctx, x),
     softmaxBackward: (y: Tensor, dy: Tensor) => softmaxBackward(ctx, y, dy),
     attention: (q: Tensor, k: Tensor, v: Tensor, options?: AttentionOptions) => attention(ctx, q, k, v, options),
-    attentionBackward: (q: Tensor, k: Tensor, v: Tensor, dout: Tensor, options?: AttentionOptions) =>
+    attentionWithLse: (q: Tensor, k: Tensor, v: Tensor, options?: AttentionOptions) => attentionWithLse(ctx, q, k, v, options),
+    attentionBackward: (q: Tensor, k: Tensor, v: Tensor, dout: Tensor, options?: AttentionOptions & { saved?: AttentionSaved }) =>
       attentionBackward(ctx, q, k, v, dout, options),
     attentionWeights: (q: Tensor, k: Tensor, options?: AttentionOptions) => attentionWeights(ctx, q, k, options),
     layerNorm: (x: Tensor, gamma: Tensor, beta: Tensor, eps?: number) => layerNorm(ctx, x, gamma, beta, eps),

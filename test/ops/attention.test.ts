@@ -319,3 +319,56 @@ describe('attention: errors name the argument and both shapes', () => {
     expect(() => js.ops.attentionBackward(q, k, v, d)).toThrow('dout: tensor [2,4,5,8] was used after dispose()');
   });
 });
+
+describe.each(BACKENDS)('attentionWithLse and attentionBackward({ saved }): %s', (backend) => {
+  const h = contexts[backend];
+  // [dims, masked, options]: the row-wise path (T < 4), tiles, a fully masked row, causal.
+  const CASES: [Dims, boolean, Opts][] = [
+    [[1, 2, 3, 5, 4], false, {}], [[2, 1, 7, 9, 5], true, {}], [[1, 2, 13, 13, 8], true, { causal: true }],
+    [[1, 1, 70, 33, 3], false, { scale: 0.4 }],
+  ];
+  it.each(CASES)('dims %j, mask %s, %j: out matches attention(), lse the f64 log-sum-exp, and the saved backward the rerun one bit for bit', (dims, masked, opts) => {
+    const [B, Hh, T, S, D] = dims, seed = 41;
+    const mask = masked ? randomMask(B, S, seed, 0.6) : undefined;
+    if (mask) mask.fill(0, 0, S);                      // batch 0: every key masked
+    const inp = inputs(dims, seed, mask);
+    const q = h.tensor(inp.q, [B, Hh, T, D]), k = h.tensor(inp.k, [B, Hh, S, D]), v = h.tensor(inp.v, [B, Hh, S, D]);
+    const dout = h.tensor(inp.dout, [B, Hh, T, D]), keyMask = mask ? h.tensor(mask, [B, S]) : undefined;
+    const o = { ...opts, keyMask };
+    const saved = h.ops.attentionWithLse(q, k, v, o), plain = h.ops.attention(q, k, v, o);
+    expect(saved.lse.shape).toEqual([B, Hh, T]);
+    expect(saved.out.toArray()).toEqual(plain.toArray());
+    const lse = saved.lse.toArray(), scale = opts.scale ?? 1 / Math.sqrt(D);
+    for (let b = 0; b < B; b++) for (let hh = 0; hh < Hh; hh++) for (let i = 0; i < T; i++) {
+      const bh = b * Hh + hh, s: number[] = [];
+      for (let j = 0; j < S; j++) {
+        if ((mask && mask[b * S + j] === 0) || (opts.causal && j > i)) continue;
+        s.push(scale * dotf(inp.q.subarray((bh * T + i) * D, (bh * T + i + 1) * D), inp.k.subarray((bh * S + j) * D, (bh * S + j + 1) * D)));
+      }
+      const want = s.length === 0 ? Infinity : Math.max(...s) + Math.log(s.reduce((a, x) => a + Math.exp(x - Math.max(...s)), 0));
+      if (want === Infinity) expect(lse[bh * T + i]).toBe(Infinity);
+      else expect(Math.abs(lse[bh * T + i] - want)).toBeLessThan(1e-5 * (1 + Math.abs(want)));
+    }
+    const a = h.ops.attentionBackward(q, k, v, dout, { ...o, saved }), b = h.ops.attentionBackward(q, k, v, dout, o);
+    for (const key of ['dq', 'dk', 'dv'] as const) expect(a[key].toArray()).toEqual(b[key].toArray());
+    // The backward really reads the saved lse: one raised by ln 2 halves every probability, so dv.
+    const shifted = h.tensor(lse.map((x) => x + Math.LN2), [B, Hh, T]);
+    const c = h.ops.attentionBackward(q, k, v, dout, { ...o, saved: { out: saved.out, lse: shifted } });
+    expectClose(c.dv.toArray(), b.dv.toArray().map((x) => x / 2), 1e-5, 1e-4);
+    for (const t of [q, k, v, dout, keyMask, saved.out, saved.lse, plain, a.dq, a.dk, a.dv, b.dq, b.dk, b.dv, shifted, c.dq, c.dk, c.dv]) t?.dispose();
+  });
+
+  it('rejects saved tensors of the wrong shape or context, naming them', () => {
+    const q = h.zeros([1, 2, 3, 4]), k = h.zeros([1, 2, 5, 4]), dout = h.zeros([1, 2, 3, 4]);
+    const good = h.ops.attentionWithLse(q, k, k);
+    expect(() => h.ops.attentionBackward(q, k, k, dout, { saved: { out: good.out, lse: h.zeros([1, 2, 4]) } }))
+      .toThrow(/saved\.lse.*\[1,2,4\].*\[1,2,3\]|saved\.lse.*\[1,2,3\].*\[1,2,4\]/);
+    expect(() => h.ops.attentionBackward(q, k, k, dout, { saved: { out: h.zeros([1, 2, 3, 5]), lse: good.lse } })).toThrow(HeedError);
+    expect(() => h.ops.attentionBackward(q, k, k, dout, { saved: 3 as never })).toThrow('saved must be { out, lse } from attentionWithLse, got number');
+    const other = contexts[backend === 'js' ? 'wasm' : 'js'];
+    expect(() => h.ops.attentionBackward(q, k, k, dout, { saved: { out: other.zeros([1, 2, 3, 4]), lse: good.lse } })).toThrow(HeedError);
+    const empty = h.ops.attentionWithLse(h.zeros([1, 1, 2, 3]), h.zeros([1, 1, 0, 3]), h.zeros([1, 1, 0, 3]));
+    expect([...empty.lse.toArray()]).toEqual([Infinity, Infinity]);
+    expect([...empty.out.toArray()]).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+});
