@@ -166,8 +166,21 @@ function gemmSimd(c: usize, a: usize, pb: usize, M: i32, N: i32, K: i32, transA:
   for (let i0 = 0; i0 < M; i0 += MR * STRIPS) {
     const rowsHere = min(MR * STRIPS, M - i0);
     const strips = (rowsHere + MR - 1) / MR, fullStrips = rowsHere / MR;
-    for (let s = 0; s < strips; s++) {
-      packStrip(pa + <usize>s * stripBytes, a, i0 + s * MR, min(MR, rowsHere - s * MR), M, K, transA);
+    if (transA && fullStrips > 0) {
+      // op(a) rows are columns of a: one pass over k copies the 4 columns of every full strip from
+      // the same row of a, so each cache line of a is read once per chunk, not once per strip.
+      for (let k = 0; k < K; k++) {
+        const src = at(a, k * M + i0);
+        let d = pa + (<usize>k << 4);
+        for (let s = 0; s < fullStrips; s++, d += stripBytes) v128.store(d, v128.load(src + (<usize>s << 4)));
+      }
+      if (fullStrips < strips) {
+        packStrip(pa + <usize>fullStrips * stripBytes, a, i0 + fullStrips * MR, rowsHere - fullStrips * MR, M, K, transA);
+      }
+    } else {
+      for (let s = 0; s < strips; s++) {
+        packStrip(pa + <usize>s * stripBytes, a, i0 + s * MR, min(MR, rowsHere - s * MR), M, K, transA);
+      }
     }
     const c0 = at(c, i0 * N);
     if (fullStrips > 0 && fullPanels > 0) tiles(c0, ldc, pa, pb, K, fullStrips, fullPanels, accumulate);
