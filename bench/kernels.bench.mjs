@@ -11,6 +11,7 @@ import os from 'node:os';
 import { formatTable, memoryFlatness, runBench } from '../dist/bench/run.js';
 import { KERNEL_WORKLOADS, MODEL_WORKLOADS } from '../dist/bench/workloads.js';
 import { init } from '../dist/index.js';
+import { measureCeiling } from './ceiling.mjs';
 
 const argv = process.argv.slice(2);
 const usage = 'usage: node bench/kernels.bench.mjs [--quick] [--json] [--no-tfjs] [--only K1,K2,W1,W2,I1,I2]';
@@ -48,12 +49,16 @@ if (tfjsCheck && log) {
     Object.keys(tfjsCheck).map((b) => `tfjs-${b} max |Δ| ${worst(b).toExponential(1)}`).join(', '));
 }
 
+// The machine's f32x4 mul+add ceiling, before and after the workloads (a shared VM's clock drifts).
+const ceilingBefore = await measureCeiling();
 const rows = [], tfjsRows = [];
 for (const w of workloads) {
   rows.push(...(await runBench([w], { quick, skipSlowJs: quick, log })));
   if (tfjsBench && !w.threads) tfjsRows.push(...(await tfjsBench.runTfjsBench([w], { quick, skipSlowCpu: quick, log })));
 }
 const memory = await memoryFlatness(1000);
+const ceilingAfter = await measureCeiling();
+const ceiling = { before: ceilingBefore, after: ceilingAfter };
 const seconds = (performance.now() - started) / 1000;
 
 /** Multi-threaded rows against the same workload on one thread, heed wasm (both from this run). */
@@ -83,12 +88,16 @@ if (json) {
   console.log(JSON.stringify({
     ...machine, date: new Date().toISOString(), seconds,
     tfjs: tfjsBench ? { version: tfjsBench.tfjsVersion, backends: ['wasm', 'cpu'], checkAgainstHeed: tfjsCheck } : undefined,
-    rows: [...rows, ...tfjsRows], ratios, scaling, memory,
+    rows: [...rows, ...tfjsRows], ratios, scaling, memory, ceilingGflops: ceiling,
   }, null, 2));
 } else {
   console.log(`\nNode ${machine.node}, V8 ${machine.v8}, ${machine.cpu}, ${machine.cores} cores` +
     (tfjsBench ? `; TensorFlow.js ${tfjsBench.tfjsVersion}` : '') + `; ${seconds.toFixed(0)} s\n`);
   console.log(formatTable(rows));
+  const k1 = rows.filter((r) => r.id === 'K1' && r.backend === 'wasm');
+  const top = Math.max(ceiling.before, ceiling.after);
+  console.log(`\nf32x4 mul+add ceiling of this machine (bench/ceiling.mjs): ${ceiling.before.toFixed(1)} GFLOP/s before the workloads, ${ceiling.after.toFixed(1)} after` +
+    (k1.length ? `; heed wasm K1 at ${k1.map((r) => `${Math.round((100 * r.gflops) / top)}%`).join(' / ')} of ${top.toFixed(1)}` : ''));
   for (const sc of scaling) {
     if (sc.speedup !== undefined) {
       console.log(`\n${sc.id} data-parallel on heed wasm: ${sc.threads} threads ${(1000 / sc.ms).toFixed(2)} steps/s, 1 thread ${(1000 / sc.singleThreadMs).toFixed(2)} steps/s: ${sc.speedup.toFixed(2)}× (${os.cpus().length} cores)`);

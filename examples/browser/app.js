@@ -26,6 +26,9 @@ const el = {
 const app = {
   heed: null,
   backend: null,
+  /** Data-parallel threads for training, from ?threads= (default 1; more needs a cross-origin
+   *  isolated page: serve.mjs --isolate). */
+  threads: 1,
   frames: 0,
   /** Longest gap between two animation frames while the last training ran (ms). */
   maxFrameGapMs: 0,
@@ -302,7 +305,7 @@ async function startTraining() {
       validation: split.val.length > 0 ? encode(split.val) : undefined,
       epochs, batchSize, ...HYPER[kind],
       warmup: 0.05, schedule: 'cosine', clipNorm: 1, maxLen, seed: 0,
-      worker: true,
+      worker: true, threads: app.threads,
       onStep(s) {
         // s.accuracy is the running accuracy of the epoch so far; recover this batch's own.
         if (s.step === 1) prev = { step: 0, seen: 0, correct: 0 };
@@ -313,7 +316,7 @@ async function startTraining() {
         accEma = accEma === null ? batchAcc : 0.9 * accEma + 0.1 * batchAcc;
         chartData.steps.push({ x: s.epoch - 1 + s.step / s.steps, loss: s.loss, smooth: ema, acc: accEma });
         chartDirty = true;
-        el.progress.textContent = `epoch ${s.epoch}/${s.epochs} · step ${s.step}/${s.steps} · loss ${ema.toFixed(3)} · accuracy ${(100 * s.accuracy).toFixed(1)}% · ${Math.round(s.seqPerSec)} seq/s · ${heed.backend} in a Web Worker${stopping ? ' · stopping…' : ''}`;
+        el.progress.textContent = `epoch ${s.epoch}/${s.epochs} · step ${s.step}/${s.steps} · loss ${ema.toFixed(3)} · accuracy ${(100 * s.accuracy).toFixed(1)}% · ${Math.round(s.seqPerSec)} seq/s · ${heed.backend} in a Web Worker${app.threads > 1 ? ` (+ ${app.threads - 1} data-parallel)` : ''}${stopping ? ' · stopping…' : ''}`;
       },
       onEpoch(e) {
         chartData.epochs.push({ x: e.epoch, loss: e.loss, acc: e.accuracy, valLoss: e.valLoss, valAcc: e.valAccuracy });
@@ -347,7 +350,7 @@ async function startTraining() {
     setClassifier(loadClassifier(heed, bytes, 'the trained model'), bytes, 'trained here');
     const last = history.at(-1);
     app.lastTraining = {
-      backend: heed.backend, kind, epochs: history.length, cancelled, seconds,
+      backend: heed.backend, threads: app.threads, kind, epochs: history.length, cancelled, seconds,
       frames: framesDuring, maxFrameGapMs: app.maxFrameGapMs, chartDrawsDuring,
       loss: last?.loss, accuracy: last?.accuracy, valAccuracy: last?.valAccuracy,
     };
@@ -548,6 +551,7 @@ el.modelFile.addEventListener('change', async () => {
 // Start-up: the backend from ?backend=, else heed's default (SIMD, or the scalar fallback)
 
 const params = new URLSearchParams(location.search);
+app.threads = Number(params.get('threads') || 1);
 const asked = params.get('backend') || '';
 el.backendSelect.value = asked;
 el.backendSelect.addEventListener('change', () => {

@@ -2,9 +2,12 @@
 // A tiny read-only static file server for the browser example: serves the repository root on
 // 127.0.0.1 (the page at /examples/browser/ imports /dist/bundle/heed.js, so run `npm run build`
 // first). No dependencies; GET and HEAD only; nothing outside the repository, and no dot-file or
-// dot-folder (.git, .ci, ...), is ever served. No COOP/COEP headers: heed trains single-threaded.
+// dot-folder (.git, .ci, ...), is ever served. By default no COOP/COEP headers: heed trains
+// single-threaded and needs none. --isolate sends them (Cross-Origin-Opener-Policy: same-origin,
+// Cross-Origin-Embedder-Policy: require-corp), which makes the page cross-origin isolated, so it
+// has SharedArrayBuffer and ?threads=2 trains data-parallel on two workers.
 //
-//   node examples/browser/serve.mjs [--port N] [--host 127.0.0.1]
+//   node examples/browser/serve.mjs [--port N] [--host 127.0.0.1] [--isolate]
 //
 // --port 0 (or PORT=0) picks a free port. The first line printed to stdout is always
 // "heed example: http://HOST:PORT/examples/browser/" (the end-to-end test reads it).
@@ -58,8 +61,9 @@ export function resolvePath(root, urlPath) {
 }
 
 /** Starts the server; resolves with { server, url } once it listens. */
-export async function serve({ root = ROOT, port = 8080, host = '127.0.0.1' } = {}) {
+export async function serve({ root = ROOT, port = 8080, host = '127.0.0.1', isolate = false } = {}) {
   root = await realpath(resolve(root));
+  const isolation = isolate ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
   const server = createServer(async (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'read-only server: GET and HEAD only\n', { allow: 'GET, HEAD' });
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -81,6 +85,7 @@ export async function serve({ root = ROOT, port = 8080, host = '127.0.0.1' } = {
         'content-length': st.size,
         'cache-control': 'no-store',
         'x-content-type-options': 'nosniff',
+        ...isolation,
       });
       if (req.method === 'HEAD') return res.end();
       createReadStream(file).on('error', () => res.destroy()).pipe(res);
@@ -102,13 +107,13 @@ const isMain = process.argv[1] && resolve(process.argv[1]) === fileURLToPath(imp
 if (isMain) {
   let values;
   try {
-    ({ values } = parseArgs({ options: { port: { type: 'string', short: 'p' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+    ({ values } = parseArgs({ options: { port: { type: 'string', short: 'p' }, host: { type: 'string' }, isolate: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
   } catch (e) {
     console.error(`serve: ${e.message}`);
     process.exit(2);
   }
   if (values.help) {
-    console.log('usage: node examples/browser/serve.mjs [--port N] [--host 127.0.0.1]   (--port 0: any free port)');
+    console.log('usage: node examples/browser/serve.mjs [--port N] [--host 127.0.0.1] [--isolate]   (--port 0: any free port; --isolate: COOP/COEP headers, for ?threads=2)');
     process.exit(0);
   }
   const portText = values.port ?? process.env.PORT ?? '8080';
@@ -119,7 +124,7 @@ if (isMain) {
   }
   const host = values.host ?? '127.0.0.1';
   try {
-    const { url } = await serve({ port, host });
+    const { url } = await serve({ port, host, isolate: !!values.isolate });
     console.log(`heed example: ${url}`);
     console.log(`serving ${ROOT} read-only (Ctrl-C to stop)`);
   } catch (e) {

@@ -50,7 +50,8 @@ Trains a classifier on a CSV with a header row and columns 'label' and 'sequence
   --backend wasm|wasm-scalar|js compute backend (default: SIMD where available)
   --threads N                   data-parallel training on N threads (default 1): each batch is split
                                 across worker threads and their gradients averaged; pays off for the
-                                transformer (about 1.8x with 2 threads), not for the small pooling model
+                                transformer (about 1.7x with 2 threads); the pooling model's steps are
+                                too short for it (slower: messaging costs more than the step)
   --quiet                       no progress output
 `;
 

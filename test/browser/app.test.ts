@@ -29,9 +29,9 @@ const INSTALL = 'install Debian\'s chromium (as root: apt-get update && apt-get 
 const haveChromium = existsSync(CHROMIUM);
 
 /** Starts serve.mjs on a free port; resolves with the child and the page URL it prints first. */
-function startServer(): Promise<{ child: ChildProcess; url: string }> {
+function startServer(extra: string[] = []): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [join(ROOT, 'examples/browser/serve.mjs'), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'examples/browser/serve.mjs'), '--port', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
     const timer = setTimeout(() => { child.kill(); rej(new Error(`serve.mjs did not start in 10 s\n${out}${err}`)); }, 10_000);
     child.stderr!.setEncoding('utf8').on('data', (s: string) => { err += s; });
@@ -88,6 +88,7 @@ if (!haveChromium && process.env.CI) {
 } else {
   describe('browser app in headless Chromium', () => {
     let server: { child: ChildProcess; url: string };
+    let isolated: { child: ChildProcess; url: string };
     let browser: BrowserContext;
     let profile: string;
     const pageErrors: string[] = [];
@@ -95,11 +96,11 @@ if (!haveChromium && process.env.CI) {
     let trained: { probabilities: Record<string, number>; label: string; pieces: string[]; weights: number[] };
     let modelFile: string;
 
-    async function openPage(query = ''): Promise<Page> {
+    async function openPage(query = '', base = server.url): Promise<Page> {
       const page = await browser.newPage();
       page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
       page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(`console.error: ${m.text()}`); });
-      await page.goto(server.url + query);
+      await page.goto(base + query);
       await page.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: 20_000 });
       const error = await page.locator('#error').textContent();
       expect(await page.getAttribute('body', 'data-state'), `the page failed to start: ${error}`).toBe('ready');
@@ -126,6 +127,7 @@ if (!haveChromium && process.env.CI) {
       }
       mkdirSync(ARTIFACTS, { recursive: true });
       server = await startServer();
+      isolated = await startServer(['--isolate']);
       const { chromium } = await import('playwright-core');
       profile = mkdtempSync(join(tmpdir(), 'heed-chromium-'));
       browser = await chromium.launchPersistentContext(profile, {
@@ -137,6 +139,7 @@ if (!haveChromium && process.env.CI) {
     afterAll(async () => {
       await browser?.close();
       server?.child.kill();
+      isolated?.child.kill();
       if (profile) rmSync(profile, { recursive: true, force: true });
     });
 
@@ -246,9 +249,34 @@ if (!haveChromium && process.env.CI) {
       await page.close();
     });
 
+    it('trains data-parallel with ?threads=2 on a cross-origin isolated page (serve.mjs --isolate)', async () => {
+      const page = await openPage('?threads=2', isolated.url);
+      expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+      const t = await train(page, 3);
+      console.log(`browser training (wasm, 2 threads): ${JSON.stringify(t)}`);
+      expect(t).toMatchObject({ backend: 'wasm', threads: 2, kind: 'pooling', epochs: 3, cancelled: false });
+      expect(t.accuracy).toBeGreaterThan(0.4);
+      expect(t.valAccuracy).toBeGreaterThan(0.3);
+      expect(t.maxFrameGapMs).toBeLessThan(500);
+      expect(await page.textContent('#progress')).toMatch(/^trained: 3 epochs in .* on wasm/);
+      await page.close();
+    });
+
+    it('without isolation, ?threads=2 is refused with a message saying what the page needs', async () => {
+      const page = await openPage('?threads=2');
+      expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
+      await page.click('#load-example');
+      await page.waitForFunction(() => !(document.getElementById('train') as HTMLButtonElement).disabled);
+      await page.click('#train');
+      await page.waitForSelector('#error:not([hidden])');
+      expect(await page.textContent('#error')).toMatch(/threads: 2 needs SharedArrayBuffer.*cross-origin isolated/);
+      await page.close();
+    });
+
     it('logged no page errors', () => {
-      // The junk model file's HeedError is shown on the page and logged with console.error on purpose.
-      expect(pageErrors.filter((e) => !e.includes('junk.safetensors'))).toEqual([]);
+      // The junk model file's HeedError and the refused ?threads=2 are shown on the page and logged
+      // with console.error on purpose.
+      expect(pageErrors.filter((e) => !e.includes('junk.safetensors') && !e.includes('needs SharedArrayBuffer'))).toEqual([]);
     });
   });
 }
