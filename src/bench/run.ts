@@ -36,6 +36,9 @@ export async function runBench(workloads: Workload[], options: BenchOptions = {}
     for (const backend of backends) {
       if (backend === 'js' && w.slow && options.skipSlowJs) continue;
       if (w.backends && !w.backends.includes(backend)) continue;
+      // Start each row from a collected heap (node --expose-gc): V8's concurrent marking after an
+      // earlier row's garbage would otherwise take the core that a data-parallel row's helper uses.
+      (globalThis as { gc?: () => void }).gc?.();
       const h = await init({ backend });
       const { run, dispose } = await w.setup(h);
       const slowJs = backend === 'js' && w.slow;
@@ -43,7 +46,8 @@ export async function runBench(workloads: Workload[], options: BenchOptions = {}
         time: options.quick ? 150 : 1000,
         iterations: slowJs ? 1 : options.quick ? 2 : 5,
         warmup: !slowJs,
-        warmupIterations: 1,
+        // A fresh helper worker starts on V8's baseline wasm code; a few steps let it tier up.
+        warmupIterations: w.threads ? 3 : 1,
         warmupTime: options.quick ? 20 : 100,
         throws: true,
       });
