@@ -119,3 +119,52 @@ describe('a training worker that dies', () => {
       .toThrow(/^fit: resume.optimizer must be/);
   });
 });
+
+// The data-parallel trainer's helpers run the same worker entry: one that dies mid-run rejects the
+// step in flight (and every later one) with a HeedError, and leaves the weights of the last good
+// step; one that dies while starting rejects dataParallel() itself.
+const replicaDying = (how: string) => `
+import { parentPort } from 'node:worker_threads';
+import { serveTraining } from './run.js';
+let shards = 0;
+serveTraining({
+  postMessage: (m, t) => parentPort.postMessage(m, t),
+  onMessage: (h) => parentPort.on('message', (m) => { if (m.type === 'shard' && ++shards === 3) { ${how} } h(m); }),
+}, () => new Promise((r) => setImmediate(r)));
+`;
+
+describe('a data-parallel helper that dies', () => {
+  const cfg = { vocabSize: V, maxLen: 8, dModel: 8, heads: 2, ffDim: 16, layers: 1, seed: 1 };
+  const tokens = Int32Array.from({ length: 8 * 8 }, (_, i) => 1 + (i % (V - 1))), labels = Int32Array.from({ length: 8 }, (_, i) => i % 2);
+
+  it.each([
+    ['exits', 'process.exit(5);', /^dataParallel: worker 1 failed: data-parallel worker 1 exited with code 5$/],
+    ['throws an uncaught exception', `setImmediate(() => { throw new RangeError('replica died'); }); return;`, /^dataParallel: worker 1 failed: replica died$/],
+  ])('%s on its third shard: that step and later ones reject with a HeedError, the weights stay the last good step\'s', async (_, how, msg) => {
+    const heed = await withWorker(`dp-${_.split(' ')[0]}`, replicaDying(how));
+    const h = await heed.init();
+    const model = h.transformerClassifier(cfg), opt = h.adamwOptimizer(model, { lr: 1e-2 });
+    const dp = await h.dataParallel(model, opt, { threads: 2 });
+    for (let s = 0; s < 2; s++) await dp.step(tokens, [8, 8], labels);
+    const good = Object.values(model.stateDict()).map((e) => e.data);
+    const r = await settle(dp.step(tokens, [8, 8], labels));
+    expect('err' in r, 'the step must reject').toBe(true);
+    const err = (r as { err: unknown }).err;
+    expect(err).toBeInstanceOf(heed.HeedError);
+    expect((err as Error).message).toMatch(msg);
+    expect(Object.values(model.stateDict()).map((e) => e.data)).toEqual(good);
+    expect(opt.step).toBe(2);
+    await expect(dp.step(tokens, [8, 8], labels)).rejects.toThrow(msg);
+    await dp.close();
+  });
+
+  it('throws while loading: dataParallel() rejects with a HeedError; nothing hangs', async () => {
+    const heed = await withWorker('dp-load', `throw new Error('replica exploded while loading');`);
+    const h = await heed.init();
+    const model = h.transformerClassifier(cfg), opt = h.adamwOptimizer(model);
+    const r = await settle(h.dataParallel(model, opt, { threads: 2 }));
+    expect('err' in r).toBe(true);
+    expect((r as { err: Error }).err).toBeInstanceOf(heed.HeedError);
+    expect((r as { err: Error }).err.message).toMatch(/^dataParallel: worker 1 failed: replica exploded while loading$/);
+  });
+});
