@@ -59,7 +59,7 @@ describe('npm pack → npm install into an empty project', () => {
     expect(Object.keys(pkg.dependencies ?? {})).toEqual(['@assemblyscript/loader']);
   });
 
-  it('ESM: trains with heed on a worker, predicts with heed/infer from the saved file and from a precompiled module', async () => {
+  it('ESM: trains with heed on a worker, predicts with heed/infer from the saved file and from a precompiled module, steps data-parallel', async () => {
     const r = await run(process.execPath, ['train-and-predict.mjs'], { cwd: app, timeoutMs: TIMEOUT });
     expect(r.code, r.stderr).toBe(0);
     const o = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
@@ -77,6 +77,7 @@ describe('npm pack → npm install into an empty project', () => {
     expect(o.explanation).toEqual({ label: 'pos', pieces: ['the', 'day', 'was', 'great'] });
     expect(o.error).toEqual({ heed: true, message: 'predict: texts must be an array of strings, got a string (wrap it in [ ])' });
     expect(existsSync(join(app, 'model.safetensors'))).toBe(true);
+    expect(o.dataParallel).toEqual({ threads: 2, finiteLoss: true, step: 1 });
   }, TIMEOUT);
 
   it.runIf(requireEsm)('CommonJS: require(\'heed\') and require(\'heed/infer\') work where Node has require(esm)', async () => {

@@ -1,7 +1,8 @@
 // test/package/pack.test.ts runs this in a fresh project where the packed heed is installed: train
 // with heed (on a worker, which must be found inside the installed package), save the model file,
 // predict with heed/infer from its bytes, and again from a module compiled from heed/wasm/simd.wasm
-// as edge runtimes do. Prints one JSON line for the test to check.
+// as edge runtimes do, and take one data-parallel step on two threads. Prints one JSON line for the
+// test to check.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { init, Tokenizer, HeedError } from 'heed';
@@ -33,6 +34,13 @@ const explanation = clf.explain('the day was great');
 const simd = fileURLToPath(import.meta.resolve('heed/wasm/simd.wasm'));
 const edge = infer.loadClassifier(await infer.init({ module: await WebAssembly.compile(readFileSync(simd)) }), bytes);
 
+// Data-parallel from the installed bundle: the helper worker is the bundle's own worker chunk.
+const dpModel = h.transformerClassifier({ vocabSize: tokenizer.toJSON().vocab.length, maxLen: 8, dModel: 8, heads: 2, ffDim: 16, layers: 1, seed: 1 });
+const dpOpt = h.adamwOptimizer(dpModel), dp = await h.dataParallel(dpModel, dpOpt, { threads: 2 });
+const dpTokens = Int32Array.from({ length: 4 * 8 }, (_, i) => 1 + (i % 5));
+const dpLoss = await dp.step(dpTokens, [4, 8], Int32Array.of(0, 1, 0, 1));
+await dp.close();
+
 let error = null;
 try { clf.predict('not an array'); } catch (e) { error = { heed: e instanceof HeedError, message: e.message }; }
 
@@ -41,4 +49,5 @@ console.log(JSON.stringify({
   backend: h.backend, steps, epochs: history.length, accuracy: history.at(-1).accuracy,
   predictions: predictions.map((p) => p.label), edge: edge.predict(['the day was great and happy'])[0].label,
   explanation: { label: explanation.label, pieces: explanation.pieces }, error,
+  dataParallel: { threads: dp.threads, finiteLoss: Number.isFinite(dpLoss), step: dpOpt.step },
 }));
