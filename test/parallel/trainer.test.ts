@@ -1,17 +1,12 @@
 // The data-parallel mode (src/parallel/): steps on several threads agree with trainStep up to float
 // rounding, repeat bit for bit, handle uneven and tiny batches, and fail cleanly. Runs the built
 // package, since helpers are real workers running dist/worker/worker.js.
-import { existsSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { importDist, type Heed } from '../dist.js';
 import { orderTask } from '../nn/util.js';
 
-const dist = new URL('../../dist/index.js', import.meta.url);
-type Heed = typeof import('../../src/index.js');
 let heed: Heed;
-beforeAll(async () => {
-  if (!existsSync(dist)) throw new Error('dist/ is missing: run npm run build (npm test does it first)');
-  heed = (await import(dist.href)) as Heed;
-});
+beforeAll(async () => { heed = await importDist(); });
 afterEach(() => { vi.unstubAllGlobals(); });
 
 const T = 12, V = 10;

@@ -1,16 +1,11 @@
 // heed.fit on a worker thread (from the built package, as users run it) and on this thread:
 // progress, cancel, a responsive event loop, determinism, and errors from inside the worker.
-import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { importDist, type Heed } from '../dist.js';
 import { orderTask } from '../nn/util.js';
 
-const dist = new URL('../../dist/index.js', import.meta.url);
-type Heed = typeof import('../../src/index.js');
 let heed: Heed;
-beforeAll(async () => {
-  if (!existsSync(dist)) throw new Error('dist/ is missing: run npm run build (npm test does it first)');
-  heed = (await import(dist.href)) as Heed;
-});
+beforeAll(async () => { heed = await importDist(); });
 
 const T = 12, V = 10;
 function task(n: number, seed: number) {
