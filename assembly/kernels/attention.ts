@@ -182,7 +182,7 @@ function rowsBackward(dq: usize, dk: usize, dv: usize, q: usize, k: usize, v: us
 export function attention_forward(out: usize, lse: usize, q: usize, k: usize, v: usize, mask: usize, useMask: i32,
                                   B: i32, H: i32, T: i32, S: i32, D: i32, scale: f32, causal: i32): void {
   if (T < 4) { rowsForward(out, lse, q, k, v, mask, useMask, B, H, T, S, D, scale, causal); return; }
-  if (D <= 0) return;
+  // D = 0 still has an lse (every score is 0: log of the visible key count), so no early return.
   const st = heap.alloc(<usize>(BR * max(S, 1)) << 2);   // one tile of scores / probabilities
   const ls = heap.alloc(<usize>BR << 2);                  // Σp per row of the tile
   for (let b = 0; b < B; b++) {

@@ -60,7 +60,6 @@ export function attentionWithLse(ctx: Context, q: Tensor, k: Tensor, v: Tensor, 
     ctx.be.write(lse.buf, new Float32Array(B * H * T).fill(Infinity));
     return { out, lse };
   }
-  if (out.size === 0) return { out, lse };
   try {
     ctx.k.attention_forward(out.buf, lse.buf, q.buf, k.buf, v.buf, mask ? mask.buf : q.buf, mask ? 1 : 0,
       B, H, T, S, D, scale, causal);

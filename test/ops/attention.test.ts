@@ -367,6 +367,18 @@ describe.each(BACKENDS)('attentionWithLse and attentionBackward({ saved }): %s',
     expect(() => h.ops.attentionBackward(q, k, k, dout, { saved: 3 as never })).toThrow('saved must be { out, lse } from attentionWithLse, got number');
     const other = contexts[backend === 'js' ? 'wasm' : 'js'];
     expect(() => h.ops.attentionBackward(q, k, k, dout, { saved: { out: other.zeros([1, 2, 3, 4]), lse: good.lse } })).toThrow(HeedError);
+    // D = 0: every score is 0, so lse is the log of the visible key count (+∞ with none), on both
+    // the tiled path (T ≥ 4) and the row-wise one.
+    for (const T of [2, 6]) for (const causal of [false, true]) {
+      const z = h.ops.attentionWithLse(h.zeros([1, 1, T, 0]), h.zeros([1, 1, 3, 0]), h.zeros([1, 1, 3, 0]),
+        { keyMask: h.tensor([0, 1, 1], [1, 3]), causal });
+      const want = Array.from({ length: T }, (_, i) => {
+        const visible = causal ? Math.max(0, Math.min(i, 2)) : 2;   // key 0 is masked
+        return visible === 0 ? Infinity : Math.log(visible);
+      });
+      expectClose(z.lse.toArray(), Float32Array.from(want), 1e-6, 1e-6);
+      expect(z.out.shape).toEqual([1, 1, T, 0]);
+    }
     const empty = h.ops.attentionWithLse(h.zeros([1, 1, 2, 3]), h.zeros([1, 1, 0, 3]), h.zeros([1, 1, 0, 3]));
     expect([...empty.lse.toArray()]).toEqual([Infinity, Infinity]);
     expect([...empty.out.toArray()]).toEqual([0, 0, 0, 0, 0, 0]);
