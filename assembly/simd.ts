@@ -65,7 +65,8 @@
 // Splatted constants for hot loops. V8 rebuilds a v128.const inside every loop iteration (three
 // instructions: a 64-bit immediate, a move and an unpack) and binaryen folds constants hoisted into
 // locals back into their uses, so hot loops load them from this table instead: one L1 load each.
-// Index i is the four lanes at SPLATS + 16·i; kf(i) reads it.
+// Index i is the four lanes at SPLATS + 16·i; kf(i) reads it. A kernel with constants of its own
+// keeps its own table (gelu.ts) and reads it with splatAt.
 const SPLATS = memory.data<f32>([
   -87, -87, -87, -87,                                                       // 0  exp4 lower clamp
   88, 88, 88, 88,                                                           // 1  exp4 upper clamp
@@ -81,12 +82,6 @@ const SPLATS = memory.data<f32>([
   5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1,       // 11
   1, 1, 1, 1,                                                               // 12
   -Infinity, -Infinity, -Infinity, -Infinity,                               // 13
-  -1.5957691216057308, -1.5957691216057308, -1.5957691216057308, -1.5957691216057308, // 14 −2√(2/π)
-  0.044715, 0.044715, 0.044715, 0.044715,                                   // 15 GELU's c
-  1.5957691216057308, 1.5957691216057308, 1.5957691216057308, 1.5957691216057308, // 16 2√(2/π)
-  0.134145, 0.134145, 0.134145, 0.134145,                                   // 17 3c
-  -20, -20, -20, -20,                                                       // 18 GELU grad clamp
-  20, 20, 20, 20,                                                           // 19
 ]);
 /** 127 − bits(1.5·2^23), per lane: turns the bits of t = x·log2 e + 1.5·2^23 into n + 127. */
 const EXP_BIAS = memory.data<i32>([127 - 0x4B400000, 127 - 0x4B400000, 127 - 0x4B400000, 127 - 0x4B400000]);
@@ -96,10 +91,16 @@ const EXP_BIAS = memory.data<i32>([127 - 0x4B400000, 127 - 0x4B400000, 127 - 0x4
 // @ts-ignore: decorator
 @inline export const K_NEG_INF = 13;
 
-/** The splatted constant at index i of SPLATS (i must be a compile-time constant). */
+/** The four lanes at index i of a table of splatted constants (i a compile-time constant). */
+// @ts-ignore: decorator
+@inline export function splatAt(table: usize, i: i32): v128 {
+  return v128.load(table + (<usize>i << 4));
+}
+
+/** The splatted constant at index i of SPLATS. */
 // @ts-ignore: decorator
 @inline export function kf(i: i32): v128 {
-  return v128.load(SPLATS + (<usize>i << 4));
+  return splatAt(SPLATS, i);
 }
 
 /** e^x on four lanes (Cephes expf: x = n·ln2 + r, |r| ≤ ln2/2, degree-7 polynomial in r, 2^n built

@@ -6,7 +6,7 @@
 //   gelu'(x) = s + x·s·(1 − s)·2u',  u' = √(2/π)·(1 + 3·0.044715·x²),  1 − s = e^(−2u)·s
 // The backward clamps x to ±GRAD_CLAMP for the second term: past it s is 0 or 1 in f32 and the term
 // vanishes, but x² would overflow to ∞ for |x| > 1.8e19 and turn 0·∞ into NaN.
-import { addTo, at, exp4, kf, K_ONE } from "../simd";
+import { addTo, at, exp4, kf, K_ONE, splatAt } from "../simd";
 
 // @ts-ignore: decorator
 @inline const TWO_SQRT_2_OVER_PI: f32 = 1.5957691216057308;
@@ -17,13 +17,35 @@ import { addTo, at, exp4, kf, K_ONE } from "../simd";
 // @ts-ignore: decorator
 @inline const GRAD_CLAMP: f32 = 20;
 
+/** The constants above, splatted, for the SIMD loops (see SPLATS in simd.ts for why a table). */
+const GELU_SPLATS = memory.data<f32>([
+  -TWO_SQRT_2_OVER_PI, -TWO_SQRT_2_OVER_PI, -TWO_SQRT_2_OVER_PI, -TWO_SQRT_2_OVER_PI,
+  GELU_C, GELU_C, GELU_C, GELU_C,
+  TWO_SQRT_2_OVER_PI, TWO_SQRT_2_OVER_PI, TWO_SQRT_2_OVER_PI, TWO_SQRT_2_OVER_PI,
+  GELU_3C, GELU_3C, GELU_3C, GELU_3C,
+  -GRAD_CLAMP, -GRAD_CLAMP, -GRAD_CLAMP, -GRAD_CLAMP,
+  GRAD_CLAMP, GRAD_CLAMP, GRAD_CLAMP, GRAD_CLAMP,
+]);
+// @ts-ignore: decorator
+@inline const NEG_2C0 = 0;
+// @ts-ignore: decorator
+@inline const C = 1;
+// @ts-ignore: decorator
+@inline const POS_2C0 = 2;
+// @ts-ignore: decorator
+@inline const C3 = 3;
+// @ts-ignore: decorator
+@inline const LO = 4;
+// @ts-ignore: decorator
+@inline const HI = 5;
+
 /** e^(−2u) for four lanes of x: the gate of gelu(x) = x·s is s = 1/(1 + e), and 1 − s = e·s
  *  (formed that way, not as 1 − s, which would keep only the ulps of s near 1). e is finite (exp4
  *  clamps), so e·s never becomes ∞·0. */
 // @ts-ignore: decorator
 @inline function expm2u4(x: v128): v128 {
   const x2 = f32x4.mul(x, x);
-  return exp4(f32x4.mul(f32x4.mul(x, kf(14)), f32x4.add(kf(K_ONE), f32x4.mul(x2, kf(15)))));
+  return exp4(f32x4.mul(f32x4.mul(x, splatAt(GELU_SPLATS, NEG_2C0)), f32x4.add(kf(K_ONE), f32x4.mul(x2, splatAt(GELU_SPLATS, C)))));
 }
 
 // @ts-ignore: decorator
@@ -34,9 +56,9 @@ import { addTo, at, exp4, kf, K_ONE } from "../simd";
 /** gelu'(x) on four lanes, x clamped to ±GRAD_CLAMP (pmin/pmax keep a NaN: see exp4). */
 // @ts-ignore: decorator
 @inline function geluGrad4(x: v128): v128 {
-  const xv = f32x4.pmin(f32x4.pmax(x, kf(18)), kf(19));
+  const xv = f32x4.pmin(f32x4.pmax(x, splatAt(GELU_SPLATS, LO)), splatAt(GELU_SPLATS, HI));
   const e = expm2u4(xv), s = f32x4.div(kf(K_ONE), f32x4.add(kf(K_ONE), e));
-  const du2 = f32x4.mul(kf(16), f32x4.add(kf(K_ONE), f32x4.mul(kf(17), f32x4.mul(xv, xv))));
+  const du2 = f32x4.mul(splatAt(GELU_SPLATS, POS_2C0), f32x4.add(kf(K_ONE), f32x4.mul(splatAt(GELU_SPLATS, C3), f32x4.mul(xv, xv))));
   return f32x4.add(s, f32x4.mul(f32x4.mul(f32x4.mul(xv, s), f32x4.mul(e, s)), du2));
 }
 

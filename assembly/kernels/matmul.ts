@@ -72,13 +72,10 @@ function packPanels(dst: usize, b: usize, N: i32, K: i32, transB: i32): void {
 function packStrip(dst: usize, a: usize, i0: i32, rows: i32, M: i32, K: i32, transA: i32): void {
   if (rows < MR) memory.fill(dst, 0, <usize>(K * MR) << 2);
   if (transA) {
-    // op(a)[i, k] = a[k*M + i]: the strip's four values for one k are adjacent in a.
-    if (rows == MR) {
-      for (let k = 0; k < K; k++) v128.store(dst + (<usize>k << 4), v128.load(at(a, k * M + i0)));
-    } else {
-      for (let k = 0; k < K; k++) {
-        for (let r = 0; r < rows; r++) store<f32>(at(dst, k * MR + r), load<f32>(at(a, k * M + i0 + r)));
-      }
+    // op(a)[i, k] = a[k*M + i]. Full transposed strips are packed a chunk at a time (gemmSimd);
+    // this is the partial one.
+    for (let k = 0; k < K; k++) {
+      for (let r = 0; r < rows; r++) store<f32>(at(dst, k * MR + r), load<f32>(at(a, k * M + i0 + r)));
     }
     return;
   }
