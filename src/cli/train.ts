@@ -13,6 +13,7 @@ import { readLabeledCsv } from '../io/csv.js';
 import { saveModel } from '../io/model-file.js';
 import { ParamLayout } from '../nn/block.js';
 import type { ModelConfig } from '../nn/model.js';
+import { modelFor } from '../nn/models.js';
 import { AttentionPoolingClassifier, poolingConfig } from '../nn/pooling.js';
 import { TransformerClassifier, transformerConfig } from '../nn/transformer.js';
 import type { FitResult, FitRun, ModelOptions } from '../train/fit.js';
@@ -317,7 +318,7 @@ function layoutOf(c: ModelConfig): ParamLayout {
 }
 
 function restoreModel(h: Awaited<ReturnType<typeof init>>, config: ModelConfig, params: Float32Array) {
-  const m = config.kind === 'transformer' ? h.transformerClassifier(config) : h.attentionPoolingClassifier(config);
+  const m = modelFor(h, config, false);
   m.be.write(m.params, params);
   return m;
 }

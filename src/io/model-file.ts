@@ -3,9 +3,10 @@
 // labels give the same bytes: no timestamp, path or host detail is written.
 import type { InferenceContext as Context } from '../inference-context.js';
 import { HeedError } from '../errors.js';
-import { withoutInit, type Model, type ModelConfig } from '../nn/model.js';
-import { AttentionPoolingClassifier, poolingConfig } from '../nn/pooling.js';
-import { TransformerClassifier, transformerConfig } from '../nn/transformer.js';
+import type { Model, ModelConfig } from '../nn/model.js';
+import { layoutFor, modelFor } from '../nn/models.js';
+import { poolingConfig } from '../nn/pooling.js';
+import { transformerConfig } from '../nn/transformer.js';
 import { brief, cut, parseStrictJson, quote } from './json.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
@@ -72,7 +73,7 @@ export function loadModel(ctx: Context, bytes: Uint8Array, what = 'model file'):
   if (config.kind === 'transformer' && 6 + 12 * config.layers > tensors.size + 12) {
     err(`config disagrees with the tensors: ${config.layers} layers need ${6 + 12 * config.layers} tensors, the file holds ${tensors.size}`);
   }
-  const layout = config.kind === 'transformer' ? TransformerClassifier.layoutFor(config) : AttentionPoolingClassifier.layoutFor(config);
+  const layout = layoutFor(config);
   for (const name of tensors.keys()) if (!layout.has(name)) err(`config disagrees with the tensors: unexpected tensor ${quote(name)} for a ${config.kind} model`);
   for (const e of layout.entries) {
     const t = tensors.get(e.name);
@@ -81,7 +82,7 @@ export function loadModel(ctx: Context, bytes: Uint8Array, what = 'model file'):
       err(`config disagrees with the tensors: ${quote(e.name)} has shape ${cut(`[${t.shape.join(',')}]`)}, the config implies [${e.shape.join(',')}]`);
     }
   }
-  const model = withoutInit(() => config.kind === 'transformer' ? new TransformerClassifier(ctx, config) : new AttentionPoolingClassifier(ctx, config));
+  const model = modelFor(ctx, config, false);
   try {
     model.loadStateDict(Object.fromEntries([...tensors].map(([k, t]) => [k, { shape: t.shape, data: t.data }])));
   } catch (e) {

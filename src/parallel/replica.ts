@@ -6,9 +6,10 @@
 import type { Context } from '../context.js';
 import type { InitOptions } from '../init.js';
 import { HeedError } from '../errors.js';
-import { withoutInit, type Model } from '../nn/model.js';
+import type { Model } from '../nn/model.js';
+import { modelFor } from '../nn/models.js';
 import { computeGradients } from '../nn/train.js';
-import type { FromWorker, ToWorker } from '../worker/protocol.js';
+import { describeError, type FromWorker, type ToWorker } from '../worker/protocol.js';
 import { viewShared, type SharedBlock } from './shared.js';
 
 type ReplicaMsg = Extract<ToWorker, { type: 'replica' }>;
@@ -28,7 +29,7 @@ export class Replica {
   static async create(msg: ReplicaMsg, init: (o: InitOptions) => Promise<Context>): Promise<Replica> {
     const h = await init({ backend: msg.backend, ...(msg.maxMemoryMB ? { maxMemoryMB: msg.maxMemoryMB } : {}) });
     const { config } = msg;
-    const model = withoutInit(() => config.kind === 'transformer' ? h.transformerClassifier(config) : h.attentionPoolingClassifier(config));
+    const model = modelFor(h, config, false);           // the weights come from the coordinator
     if (model.layout.total !== msg.n) throw new HeedError(`dataParallel: replica has ${model.layout.total} parameters, the coordinator ${msg.n}`);
     return new Replica(model, viewShared(msg.shared, msg.index + 1, msg.n), msg.index);
   }
@@ -55,7 +56,7 @@ export function replicaHandler(post: (m: FromWorker, transfer?: ArrayBuffer[]) =
   return (msg) => {
     if (msg.type === 'replica') {
       replica = Replica.create(msg, init);
-      replica.then(() => post({ type: 'ready' }), (e) => post({ type: 'error', name: errName(e), message: errMessage(e) }));
+      replica.then(() => post({ type: 'ready' }), (e) => post({ type: 'error', ...describeError(e) }));
       return true;
     }
     if (msg.type !== 'shard') return false;
@@ -65,10 +66,7 @@ export function replicaHandler(post: (m: FromWorker, transfer?: ArrayBuffer[]) =
       if (!r) throw new HeedError('dataParallel: a shard arrived before the replica was set up');
       const out = (await r).step(msg);
       post(out, [out.logits.buffer as ArrayBuffer]);
-    }).catch((e) => post({ type: 'shard-error', seq: msg.seq, name: errName(e), message: errMessage(e) }));
+    }).catch((e) => post({ type: 'shard-error', seq: msg.seq, ...describeError(e) }));
     return true;
   };
 }
-
-const errName = (e: unknown) => (e as Error)?.name ?? 'Error';
-const errMessage = (e: unknown) => (e as Error)?.message ?? String(e);

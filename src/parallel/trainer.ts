@@ -23,7 +23,7 @@ import type { Model } from '../nn/model.js';
 import type { AdamwOptimizer } from '../nn/optim.js';
 import { applyGradients, checkBatch, computeGradients } from '../nn/train.js';
 import type { Buf } from '../backends/backend.js';
-import type { FromWorker, ToWorker } from '../worker/protocol.js';
+import { errorFromWorker, type FromWorker, type ToWorker } from '../worker/protocol.js';
 import { spawnWorker, type WorkerLike } from '../worker/spawn.js';
 import { allocateShared, MAX_THREADS, type SharedBlock } from './shared.js';
 
@@ -51,6 +51,14 @@ export function checkThreads(who: string, threads: unknown): number {
     throw new HeedError(`${who}: threads: ${threads} needs SharedArrayBuffer, which this host does not offer (in a browser, serve the page cross-origin isolated: Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp); use threads: 1`);
   }
   return threads;
+}
+
+/** Rows [from, to) of a [B, T] batch, as new arrays (transferable to a worker). */
+function shardOf(tokens: ArrayLike<number>, labels: ArrayLike<number>, T: number, from: number, to: number): { tok: Int32Array<ArrayBuffer>; lab: Int32Array<ArrayBuffer> } {
+  return {
+    tok: Int32Array.from({ length: (to - from) * T }, (_, j) => tokens[from * T + j]),
+    lab: Int32Array.from({ length: to - from }, (_, j) => labels[from + j]),
+  };
 }
 
 export class DataParallelTrainer {
@@ -95,11 +103,11 @@ export class DataParallelTrainer {
         const onMessage = (raw: unknown) => {
           const m = raw as FromWorker;
           if (m.type === 'ready') readyResolve();
-          else if (m.type === 'error') { readyReject(new HeedError(m.name === 'HeedError' ? m.message : `dataParallel: worker ${i}: ${m.name}: ${m.message}`)); }
+          else if (m.type === 'error') readyReject(errorFromWorker(m, `dataParallel: worker ${i}`));
           else if (m.type === 'shard-done') { const p = helper.pending; helper.pending = null; p?.resolve({ loss: m.loss, logits: m.logits }); }
           else if (m.type === 'shard-error') {
             const p = helper.pending; helper.pending = null;
-            p?.reject(new HeedError(m.name === 'HeedError' ? m.message : `dataParallel: worker ${i}: ${m.name}: ${m.message}`));
+            p?.reject(errorFromWorker(m, `dataParallel: worker ${i}`));
           }
         };
         const onFailure = (e: Error) => {
@@ -148,18 +156,20 @@ export class DataParallelTrainer {
         if (rows === 0) continue;
         const helper = this.#helpers[i - 1];
         results.push(new Promise((resolve, reject) => { helper.pending = { resolve, reject }; }));
-        const tok = Int32Array.from({ length: rows * T }, (_, j) => tokens[start[i] * T + j]);
-        const lab = Int32Array.from({ length: rows }, (_, j) => labels[start[i] + j]);
+        const { tok, lab } = shardOf(tokens, labels, T, start[i], start[i + 1]);
         helper.worker.postMessage({ type: 'shard', seq, tokens: tok, shape: [rows, T], labels: lab, fraction: rows / B, step } satisfies ToWorker,
           [tok.buffer, lab.buffer]);
       }
       const rows0 = start[1];
       let local: number, localError: unknown = null;
       try {
-        local = rows0 === B ? computeGradients(model, tokens, B, T, labels, step, 'dataParallel')
-          : computeGradients(model, Int32Array.from({ length: rows0 * T }, (_, j) => tokens[j]), rows0, T,
-                             Int32Array.from({ length: rows0 }, (_, j) => labels[j]), step, 'dataParallel');
-        if (rows0 !== B) k.scale(model.grads, n, rows0 / B);
+        if (rows0 === B) {
+          local = computeGradients(model, tokens, B, T, labels, step, 'dataParallel');
+        } else {
+          const { tok, lab } = shardOf(tokens, labels, T, 0, rows0);
+          local = computeGradients(model, tok, rows0, T, lab, step, 'dataParallel');
+          k.scale(model.grads, n, rows0 / B);
+        }
       } catch (e) { localError = e; local = NaN; }
       const logits0 = localError ? null : model.readLogits(model.currentPlan!, rows0);
       const settled = await Promise.allSettled(results);

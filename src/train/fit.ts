@@ -4,10 +4,11 @@
 // resolves with the model as trained so far. The weights come back as transferred buffers.
 import type { Context } from '../context.js';
 import { HeedError } from '../errors.js';
-import { withoutInit, type Model, type ModelConfig } from '../nn/model.js';
-import { AttentionPoolingClassifier, poolingConfig, type PoolingOptions } from '../nn/pooling.js';
-import { TransformerClassifier, transformerConfig, type TransformerOptions } from '../nn/transformer.js';
-import { pack, transferables, unpack, type FromWorker, type OptimizerState, type ToWorker } from '../worker/protocol.js';
+import type { Model, ModelConfig } from '../nn/model.js';
+import { layoutFor, modelFor } from '../nn/models.js';
+import { poolingConfig, type PoolingOptions } from '../nn/pooling.js';
+import { transformerConfig, type TransformerOptions } from '../nn/transformer.js';
+import { errorFromWorker, pack, transferables, unpack, type FromWorker, type OptimizerState, type ToWorker } from '../worker/protocol.js';
 import { copyEarly, materialise, snapshot } from '../worker/run.js';
 import { spawnWorker, type WorkerLike } from '../worker/spawn.js';
 import { checkThreads, DataParallelTrainer } from '../parallel/trainer.js';
@@ -140,7 +141,7 @@ export function fit(ctx: Context, options: FitOptions): FitRun {
   if (o.validation) checkData('validation', o.validation, config);
   const settings = fitSettings(o, config, o.data.sequences.length);
   if (o.resume) {
-    const n = o.model ? o.model.layout.total : (config.kind === 'transformer' ? TransformerClassifier.layoutFor(config) : AttentionPoolingClassifier.layoutFor(config)).total;
+    const n = o.model ? o.model.layout.total : layoutFor(config).total;
     const { optimizer: op } = o.resume;
     if (!op || !Number.isInteger(op.step) || op.step < 0 || !(op.m instanceof Float32Array) || !(op.v instanceof Float32Array) || op.m.length !== n || op.v.length !== n) {
       throw new HeedError(`fit: resume.optimizer must be { step, m, v } with m and v Float32Arrays of ${n} values`);
@@ -162,7 +163,7 @@ export function fit(ctx: Context, options: FitOptions): FitRun {
     threads: checkThreads('fit', o.threads ?? 1),
   };
   const finish = (p: Float32Array, optimizer: OptimizerState, result: TrainResult): FitResult => {
-    const model = o.model ?? withoutInit(() => config.kind === 'transformer' ? new TransformerClassifier(ctx, config) : new AttentionPoolingClassifier(ctx, config));
+    const model = o.model ?? modelFor(ctx, config, false);
     model.be.write(model.params, p);
     return { ...result, model, optimizer };
   };
@@ -215,7 +216,7 @@ function fitOnWorker(start: Extract<ToWorker, { type: 'start' }>, o: FitOptions,
         case 'epoch': o.onEpoch?.(m.info); break;
         case 'checkpoint': o.onCheckpoint?.({ epoch: m.epoch, params: m.params, optimizer: m.optimizer, config: start.config, early: m.early }); break;
         case 'done': end(() => resolve(finish(m.params, m.optimizer, m.result))); break;
-        case 'error': end(() => reject(new HeedError(m.name === 'HeedError' ? m.message : `training worker: ${m.name}: ${m.message}`))); break;
+        case 'error': end(() => reject(errorFromWorker(m, 'training worker'))); break;
       }
     } catch (e) {
       // A throwing callback stops the run rather than leaving the worker orphaned.

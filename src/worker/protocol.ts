@@ -1,6 +1,7 @@
 // Messages between heed.fit (main side) and the training worker. Typed arrays travel as
 // transferred buffers, not clones.
 import type { BackendName } from '../backends/backend.js';
+import { HeedError } from '../errors.js';
 import type { ModelConfig } from '../nn/model.js';
 import type { EarlyState, EpochInfo, StepInfo, TrainResult, TrainSettings } from '../train/loop.js';
 
@@ -54,4 +55,15 @@ export const transferables = (d: PackedData | null): ArrayBuffer[] =>
 export interface Endpoint {
   postMessage(message: unknown, transfer?: ArrayBuffer[]): void;
   onMessage(handler: (message: unknown) => void): void;
+}
+
+/** An error as it crosses a message channel: its name and message. */
+export function describeError(e: unknown): { name: string; message: string } {
+  return { name: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e) };
+}
+
+/** The HeedError a caller sees for an error a worker reported: a HeedError keeps its message (it
+ *  already names the problem); anything else is prefixed with `where` and its name. */
+export function errorFromWorker(m: { name: string; message: string }, where: string): HeedError {
+  return new HeedError(m.name === 'HeedError' ? m.message : `${where}: ${m.name}: ${m.message}`);
 }

@@ -4,16 +4,17 @@
 import { init } from '../index.js';
 import type { Context } from '../context.js';
 import type { Model } from '../nn/model.js';
+import { modelFor } from '../nn/models.js';
 import type { AdamwOptimizer } from '../nn/optim.js';
 import { freshEarlyState, trainLoop, type EarlyState } from '../train/loop.js';
-import { unpack, type Endpoint, type FromWorker, type OptimizerState, type ToWorker } from './protocol.js';
+import { describeError, unpack, type Endpoint, type FromWorker, type OptimizerState, type ToWorker } from './protocol.js';
 import { DataParallelTrainer } from '../parallel/trainer.js';
 import { replicaHandler } from '../parallel/replica.js';
 
 /** Builds the model and optimizer of a 'start' message in context h. */
 export function materialise(h: Context, msg: Extract<ToWorker, { type: 'start' }>): { model: Model; opt: AdamwOptimizer } {
   const { config, settings: s } = msg;
-  const model = config.kind === 'transformer' ? h.transformerClassifier(config) : h.attentionPoolingClassifier(config);
+  const model = modelFor(h, config, !msg.params);
   if (msg.params) model.be.write(model.params, msg.params);
   const opt = h.adamwOptimizer(model, { lr: s.lr, beta1: s.beta1, beta2: s.beta2, eps: s.eps, weightDecay: s.weightDecay, clipNorm: s.clipNorm });
   if (msg.optimizer) opt.loadState(msg.optimizer);
@@ -57,7 +58,7 @@ export function serveTraining(ep: Endpoint, pause: () => Promise<void>): void {
       const s = snapshot(model, opt);
       post({ type: 'done', ...s, result }, buffers(s.params, s.optimizer.m, s.optimizer.v));
     } catch (e) {
-      post({ type: 'error', name: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e) });
+      post({ type: 'error', ...describeError(e) });
     } finally {
       await parallel?.close();
     }
