@@ -28,7 +28,7 @@ import { spawnWorker, type WorkerLike } from '../worker/spawn.js';
 import { allocateShared, MAX_THREADS, type SharedBlock } from './shared.js';
 
 export interface DataParallelOptions {
-  /** Threads in all, the calling one included (2 or more; at most 16). */
+  /** Threads in all, the calling one included: 1 to 16 (1: every step on this thread). */
   threads: number;
 }
 
