@@ -1,3 +1,5 @@
+import { MAX_ELEMENTS, isPlannable } from './backends/backend.js';
+
 /** Every error heed raises for a caller's mistake or a failed operation. */
 export class HeedError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -34,16 +36,22 @@ export function lastAxis(name: string, shape: readonly number[]): [N: number, C:
 /** Validates a shape given by a caller: non-negative integer dimensions. Returns a frozen copy. */
 export function validShape(name: string, shape: unknown): readonly number[] {
   if (!Array.isArray(shape)) throw new HeedError(`${name}: shape must be an array of dimensions, got ${String(shape)}`);
-  for (const d of shape) {
+  // Read once: what is checked is what is returned, whatever the array does on a second read.
+  const rank: number = shape.length, dims: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const d: unknown = shape[i];
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
       throw new HeedError(`${name}: shape ${fmtShape(shape as number[])} has an invalid dimension ${String(d)} (dimensions are non-negative integers)`);
     }
+    // Even a dimension of an empty tensor reaches the kernels as an i32.
+    if (d > MAX_ELEMENTS) throw new HeedError(`${name}: shape ${fmtShape(shape as number[])} has a dimension ${d} over ${MAX_ELEMENTS}`);
+    dims.push(d);
   }
-  const size = shape.reduce((a: number, d: number) => a * d, 1);
-  if (!Number.isSafeInteger(size) || size > 2 ** 31 - 1) {
-    throw new HeedError(`${name}: shape ${fmtShape(shape as number[])} has too many elements (${size})`);
+  const size = dims.reduce((a, d) => a * d, 1);
+  if (!isPlannable(size)) {
+    throw new HeedError(`${name}: shape ${fmtShape(dims)} has too many elements (${size})`);
   }
-  return Object.freeze([...(shape as number[])]);
+  return Object.freeze(dims);
 }
 
 export function checkFinitePositive(name: string, v: unknown): number {

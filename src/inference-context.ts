@@ -1,6 +1,6 @@
 // A heed context without training code: what heed/infer's init() returns and what the full
 // library's Context builds on. Tensors, forward ops, models, model files, memory accounting.
-import type { Backend, BackendName, Buf, IBuf } from './backends/backend.js';
+import { MAX_ELEMENTS, isPlannable, type Backend, type BackendName, type Buf, type IBuf } from './backends/backend.js';
 import type { Kernels } from './backends/kernels.js';
 import type { Features } from './backends/wasm.js';
 import { HeedError, fmtShape, validShape } from './errors.js';
@@ -54,8 +54,8 @@ export class InferenceContext {
     try {
       return fn();
     } catch (e) {
-      this.#region = null;
-      this.#metered.region = null;
+      // The region stays open while it is emptied: a tensor's dispose() removes its storage from
+      // the region, so each buffer is freed exactly once (a second free corrupts the allocator).
       for (const t of region.tensors) t.dispose();
       for (const b of region.bufs) this.be.free(b);
       throw e;
@@ -68,15 +68,21 @@ export class InferenceContext {
   /** A tensor holding a copy of `values` with the given shape. */
   tensor(values: ArrayLike<number>, shape: readonly number[]): Tensor {
     const s = validShape('tensor', shape);
-    if (values == null || typeof (values as ArrayLike<number>).length !== 'number') {
-      throw new HeedError(`tensor: values must be an array or typed array, got ${String(values)}`);
-    }
+    const length = values == null ? undefined : (values as ArrayLike<number>).length;
+    if (typeof length !== 'number') throw new HeedError(`tensor: values must be an array or typed array, got ${String(values)}`);
     const size = s.reduce((a, d) => a * d, 1);
-    if (values.length !== size) {
-      throw new HeedError(`tensor: ${values.length} values do not fill shape ${fmtShape(s)} (${size} elements)`);
+    if (length !== size) throw new HeedError(`tensor: ${length} values do not fill shape ${fmtShape(s)} (${size} elements)`);
+    // The values are read once, into an array of exactly `size` floats, and that copy is what goes
+    // into linear memory: a Proxy or a view of a resizable buffer that reports another length on
+    // a second read would otherwise write past the tensor.
+    const data = new Float32Array(size);
+    try {
+      data.set(values);
+    } catch (e) {
+      throw new HeedError(`tensor: could not read ${size} values for shape ${fmtShape(s)} (${e instanceof Error ? e.message : String(e)})`, { cause: e });
     }
     const t = this.empty(s);
-    if (size > 0) this.be.write(t.buf, values);
+    if (size > 0) this.be.write(t.buf, data);
     return t;
   }
 
@@ -126,9 +132,11 @@ export class InferenceContext {
     };
   }
 
-  /** @internal a new zero-filled tensor of a shape already validated. */
+  /** @internal a new zero-filled tensor of a shape whose dimensions are already validated; their
+   *  product (an op's output shape, say) is bounded here. */
   empty(shape: readonly number[]): Tensor {
     const size = shape.reduce((a, d) => a * d, 1);
+    if (!isPlannable(size)) throw new HeedError(`tensor ${fmtShape(shape)}: ${size} elements, more than one tensor can hold (${MAX_ELEMENTS})`);
     let buf: Buf;
     try {
       buf = this.be.alloc(size);
@@ -155,15 +163,25 @@ export class InferenceContext {
     return t.shape;
   }
 
-  /** @internal runs fn with `ints` copied into backend storage, freed afterwards. */
+  /** @internal runs fn with `ints` copied into backend storage, freed afterwards. Callers pass
+   *  the copy they validated; it is copied once more here so that what is allocated and what is
+   *  written have the same length, whatever `ints` is. */
   withInts<R>(ints: ArrayLike<number>, fn: (buf: IBuf) => R): R {
-    const buf = this.be.allocInt(ints.length);
+    const copy = new Int32Array(ints.length);
+    copy.set(ints);
+    const buf = this.be.allocInt(copy.length);
     try {
-      this.be.writeInt(buf, ints);
+      this.be.writeInt(buf, copy);
       return fn(buf);
     } finally {
       this.be.free(buf);
     }
+  }
+
+  /** @internal a buffer allocated during an atomic() region that a long-lived object keeps (a
+   *  model's activation arena): a later failure in the region must not free it under its owner. */
+  keep(buf: Buf | IBuf): void {
+    this.#metered.region?.delete(buf);
   }
 
   /** @internal scratch float storage for fn, freed afterwards. */
@@ -196,6 +214,9 @@ function metered(be: Backend, maxBytes: number | undefined): MeteredBackend {
   const ptrs = new Map<number, number>(), arrays = new WeakMap<object, number>();
   let allocated = 0;
   const take = <B extends Buf | IBuf>(n: number, fn: (n: number) => B): B => {
+    // The last line of defence: callers bound their sizes with a message naming the shape, but no
+    // size that would wrap (negative, fractional, past i32) ever reaches a backend.
+    if (!isPlannable(n)) throw new HeedError(`out of memory: a request for ${String(n)} elements, more than one buffer can hold (${MAX_ELEMENTS}); nothing was allocated`);
     const bytes = n * 4;
     if (maxBytes !== undefined && allocated + bytes > maxBytes) {
       throw new HeedError(`out of memory: a request for ${fmtBytes(bytes)} would bring heed's memory to ${fmtBytes(allocated + bytes)}, ` +

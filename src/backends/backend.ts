@@ -1,5 +1,14 @@
 import type { Kernels } from './kernels.js';
 
+/** The most elements one buffer may hold, and the bound on every dimension and every product of
+ *  dimensions heed plans with: kernels take counts and offsets as i32, and the js side indexes
+ *  Int32 views. Sizes are checked against it before anything is planned or allocated, so no size
+ *  ever wraps around (in an i32 argument, a bitwise rounding or 32-bit linear memory). */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
+
+/** Whether n is a size heed can plan with: a safe integer in [0, MAX_ELEMENTS]. */
+export const isPlannable = (n: number): boolean => Number.isSafeInteger(n) && n >= 0 && n <= MAX_ELEMENTS;
+
 export type BackendName = 'wasm' | 'wasm-scalar' | 'js';
 /** A float buffer: a byte pointer into linear memory (wasm) or a Float32Array (js). */
 export type Buf = number | Float32Array;

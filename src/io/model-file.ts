@@ -3,7 +3,8 @@
 // labels give the same bytes: no timestamp, path or host detail is written.
 import type { InferenceContext as Context } from '../inference-context.js';
 import { HeedError } from '../errors.js';
-import type { Model, ModelConfig } from '../nn/model.js';
+import { Tokenizer } from '../data/tokenizer.js';
+import { firstNonFinite, type Model, type ModelConfig } from '../nn/model.js';
 import { layoutFor, modelFor } from '../nn/models.js';
 import { poolingConfig } from '../nn/pooling.js';
 import { transformerConfig } from '../nn/transformer.js';
@@ -23,6 +24,31 @@ function labelCount(c: ModelConfig): number {
   return c.classes === 1 ? 2 : c.classes;
 }
 
+/** The rules a model file keeps beyond its format, which loadModel refuses and saveModel never
+ *  writes: a file that breaks them would load and then give wrong numbers or fail later, far from
+ *  the file. Returns the first rule broken, or null. */
+function brokenRule(config: ModelConfig, labels: readonly string[], tokenizer: unknown,
+                    tensors: Iterable<{ name: string; data: Float32Array }>): string | null {
+  const first = new Map<string, number>();
+  for (let i = 0; i < labels.length; i++) {
+    const j = first.get(labels[i]);
+    if (j !== undefined) return `labels must be distinct: ${quote(labels[i])} is label ${j} and label ${i}`;
+    first.set(labels[i], i);
+  }
+  // heed's own tokenizer (anything Tokenizer.fromJSON accepts) must not produce an id the
+  // embedding has no row for. Other tokenizer JSON is the caller's business.
+  let vocab: number | null = null;
+  try { vocab = Tokenizer.fromJSON(tokenizer).vocabSize; } catch { /* not heed's tokenizer */ }
+  if (vocab !== null && vocab > config.vocabSize) {
+    return `the tokenizer has ${vocab} entries but the model embeds only ${config.vocabSize} (config vocabSize): ids ${config.vocabSize} to ${vocab - 1} have no embedding`;
+  }
+  for (const t of tensors) {
+    const bad = firstNonFinite(t.data);
+    if (bad >= 0) return `tensor ${quote(t.name)} holds ${t.data[bad]} at element ${bad}; weights must be finite`;
+  }
+  return null;
+}
+
 export function saveModel(model: Model, extras: ModelFileExtras = {}): Uint8Array {
   model.alive();
   const n = labelCount(model.config);
@@ -34,6 +60,8 @@ export function saveModel(model: Model, extras: ModelFileExtras = {}): Uint8Arra
   const tensors = model.layout.entries.map((e) => ({ name: e.name, shape: e.shape, data: sd[e.name].data }));
   const tokenizer = JSON.stringify(extras.tokenizer ?? null);
   if (tokenizer === undefined) throw new HeedError('saveModel: tokenizer is not JSON-serialisable');
+  const broken = brokenRule(model.config, labels, JSON.parse(tokenizer), tensors);
+  if (broken !== null) throw new HeedError(`saveModel: ${broken}; nothing was written`);
   return encodeSafetensors(tensors, {
     format: 'heed',
     config: JSON.stringify(model.config),
@@ -82,6 +110,8 @@ export function loadModel(ctx: Context, bytes: Uint8Array, what = 'model file'):
       err(`config disagrees with the tensors: ${quote(e.name)} has shape ${cut(`[${t.shape.join(',')}]`)}, the config implies [${e.shape.join(',')}]`);
     }
   }
+  const broken = brokenRule(config, labels as string[], tokenizer, [...tensors].map(([name, t]) => ({ name, data: t.data })));
+  if (broken !== null) err(broken);
   const model = modelFor(ctx, config, false);
   try {
     model.loadStateDict(Object.fromEntries([...tensors].map(([k, t]) => [k, { shape: t.shape, data: t.data }])));

@@ -73,8 +73,10 @@ export class Arena {
   }
 }
 
-/** Sizes are rounded up to 4 floats so that every buffer starts 16-byte aligned (f32x4). */
-export const align = (n: number): number => (n + 3) & ~3;
+/** Sizes are rounded up to 4 floats so that every buffer starts 16-byte aligned (f32x4). Plain
+ *  arithmetic, not `& ~3`: a bitwise rounding wraps sizes of 2^31 and more to negative ones, and
+ *  the plan's bound must see the true size. */
+export const align = (n: number): number => Math.ceil(n / 4) * 4;
 
 /** Counts the floats a plan takes without allocating: the same plan code runs on it first. */
 export class SizingArena {

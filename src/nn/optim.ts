@@ -3,7 +3,7 @@
 // parameter decays, biases, norms and embeddings included).
 import type { Buf } from '../backends/backend.js';
 import { HeedError } from '../errors.js';
-import type { Model } from './model.js';
+import { firstNonFinite, type Model } from './model.js';
 
 export interface AdamwOptimizerOptions {
   lr?: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number;
@@ -32,6 +32,8 @@ export class AdamwOptimizer {
   /** @internal */ m: Buf;
   /** @internal */ v: Buf;
   #disposed = false;
+  /** The data-parallel trainer using it (and what frees it), or null. */
+  #user: { who: string; until: string } | null = null;
 
   constructor(model: Model, o: AdamwOptimizerOptions = {}) {
     model.alive();
@@ -44,7 +46,26 @@ export class AdamwOptimizer {
     this.weightDecay = option('weightDecay', o.weightDecay, 0.01, (x) => x >= 0, 'a non-negative number');
     this.clipNorm = o.clipNorm === undefined ? undefined : option('clipNorm', o.clipNorm, 0, (x) => x > 0, 'a positive number');
     this.m = model.be.alloc(model.layout.total);
-    this.v = model.be.alloc(model.layout.total);
+    try {
+      this.v = model.be.alloc(model.layout.total);
+    } catch (e) {
+      model.be.free(this.m);
+      throw e;
+    }
+  }
+
+  /** @internal marks the optimizer as in use by `who` until the returned function is called:
+   *  meanwhile dispose() and loadState() refuse. */
+  lease(caller: string, who: string, until: string): () => void {
+    this.alive();
+    if (this.#user) throw new HeedError(`${caller}: this optimizer is already in use by ${this.#user.who}; ${this.#user.until}`);
+    const user = { who, until };
+    this.#user = user;
+    return () => { if (this.#user === user) this.#user = null; };
+  }
+
+  #checkFree(what: string): void {
+    if (this.#user) throw new HeedError(`${what}: this optimizer is in use by ${this.#user.who}; ${this.#user.until}`);
   }
 
   /** @internal */
@@ -61,16 +82,34 @@ export class AdamwOptimizer {
 
   loadState(s: { step: number; m: ArrayLike<number>; v: ArrayLike<number> }): void {
     this.alive();
-    const n = this.model.layout.total;
-    if (!Number.isInteger(s?.step) || s.step < 0) throw new HeedError(`optimizer state: step must be a non-negative integer, got ${String(s?.step)}`);
-    if (s.m?.length !== n || s.v?.length !== n) throw new HeedError(`optimizer state: m and v must hold ${n} values each`);
-    this.model.be.write(this.m, s.m);
-    this.model.be.write(this.v, s.v);
-    this.step = s.step;
+    this.#checkFree('loadState');
+    const n = this.model.layout.total, step: unknown = s?.step;
+    if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) throw new HeedError(`optimizer state: step must be a non-negative integer, got ${String(step)}`);
+    // Read once into copies of exactly n values, which are what gets checked and written.
+    const copy = (name: string, a: ArrayLike<number> | undefined): Float32Array => {
+      const length: unknown = a == null ? undefined : a.length;
+      if (length !== n) throw new HeedError(`optimizer state: m and v must hold ${n} values each (${name} has ${String(length)})`);
+      const out = new Float32Array(n);
+      try {
+        out.set(a!);
+      } catch (e) {
+        throw new HeedError(`optimizer state: ${name} could not be read (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+      }
+      const bad = firstNonFinite(out);
+      if (bad >= 0) throw new HeedError(`optimizer state: ${name} holds ${out[bad]} at element ${bad}; the state must be finite`);
+      return out;
+    };
+    const m = copy('m', s.m), v = copy('v', s.v);
+    this.model.be.write(this.m, m);
+    this.model.be.write(this.v, v);
+    this.step = step;
   }
 
+  /** Frees the moments; using the optimizer afterwards throws. An optimizer in use by a
+   *  data-parallel trainer refuses (close() the trainer first). */
   dispose(): void {
     if (this.#disposed) return;
+    this.#checkFree('dispose');
     this.#disposed = true;
     this.model.be.free(this.m);
     this.model.be.free(this.v);

@@ -4,25 +4,20 @@ import { HeedError, fmtShape } from '../errors.js';
 import type { Model } from './model.js';
 import type { AdamwOptimizer } from './optim.js';
 
-/** Checks a batch against the model and returns [B, T]. `who` names the caller in errors. */
+/** A checked batch: its shape and private copies of its ids and labels (what was checked is what
+ *  is used: the caller's arrays are not read again). */
+export interface CheckedBatch { B: number; T: number; tokens: Int32Array; labels: Int32Array }
+
+/** Checks a batch against the model. `who` names the caller in errors. */
 export function checkBatch(model: Model, opt: AdamwOptimizer, tokens: ArrayLike<number>, shape: readonly number[],
-                           labels: ArrayLike<number>, who = 'trainStep'): [number, number] {
+                           labels: ArrayLike<number>, who = 'trainStep'): CheckedBatch {
   opt.alive();
   if (opt.model !== model) throw new HeedError(`${who}: the optimizer was made for another model`);
-  const [B, T] = model.checkTokens(tokens, shape);
+  const { B, T, ids } = model.readTokens(tokens, shape);
   if (B === 0) throw new HeedError(`${who}: the batch is empty (B = 0)`);
-  const C = model.config.classes;
-  if (labels == null || labels.length !== B) {
-    throw new HeedError(`${who}: labels has ${labels?.length ?? 'no'} entries for tokens of shape ${fmtShape(shape)} (expected ${B})`);
-  }
-  const maxLabel = C === 1 ? 2 : C;
-  for (let i = 0; i < B; i++) {
-    const y = labels[i];
-    if (!(Number.isInteger(y) && y >= 0 && y < maxLabel)) {
-      throw new HeedError(`${who}: label ${y} at index ${i} is outside [0, ${maxLabel})${C === 1 ? ' (classes: 1 takes 0/1 labels)' : ''}`);
-    }
-  }
-  return [B, T];
+  const n: unknown = labels == null ? undefined : labels.length;
+  if (n !== B) throw new HeedError(`${who}: labels has ${n ?? 'no'} entries for tokens of shape ${fmtShape([B, T])} (expected ${B})`);
+  return { B, T, tokens: ids, labels: model.readLabels(labels, B, who) };
 }
 
 /** Zeroes the gradients, runs forward and backward on a checked batch, and returns its mean loss;
@@ -33,7 +28,7 @@ export function computeGradients(model: Model, tokens: ArrayLike<number>, B: num
   const p = model.prepare(tokens, B, T);
   model.be.zero(model.grads, model.layout.total);
   model.runForward(p, B, T);
-  const loss = model.lossOf(p, B, labels);
+  const loss = model.lossOf(p, B, labels, who);
   if (!Number.isFinite(loss)) throw new HeedError(`${who}: the loss is ${loss} at step ${step}; no parameter was changed (lower the learning rate?)`);
   model.runBackward(p, B, T);
   return loss;
@@ -59,8 +54,11 @@ export function applyGradients(model: Model, opt: AdamwOptimizer, who = 'trainSt
  *  or a gradient is not finite. */
 export function trainStep(model: Model, opt: AdamwOptimizer, tokens: ArrayLike<number>, shape: readonly number[],
                           labels: ArrayLike<number>): number {
-  const [B, T] = checkBatch(model, opt, tokens, shape, labels);
-  const loss = computeGradients(model, tokens, B, T, labels, opt.step + 1);
+  // A model being trained by fit or a trainer would lose this step's update (fit writes its own
+  // weights back at the end) or mix it into a step in flight.
+  model.checkFree('trainStep');
+  const b = checkBatch(model, opt, tokens, shape, labels);
+  const loss = computeGradients(model, b.tokens, b.B, b.T, b.labels, opt.step + 1);
   applyGradients(model, opt);
   return loss;
 }

@@ -19,15 +19,18 @@ export function crossEntropy(ctx: Context, logits: Tensor, labels: Int32Array | 
   if (ls.length !== N) {
     throw new HeedError(`labels: expected ${N} labels (one per row of logits ${fmtShape(logits.shape)}), got ${ls.length}`);
   }
+  // Each label is read once, into the copy the kernel gets: a label cannot change after its check.
+  const ys = new Int32Array(N);
   for (let i = 0; i < N; i++) {
     const y = ls[i];
     if (typeof y !== 'number' || !Number.isInteger(y) || y < 0 || y >= C) {
       throw new HeedError(`labels[${i}]: expected an integer class in [0, ${C}), got ${String(y)}`);
     }
+    ys[i] = y;
   }
   const dlogits = ctx.empty([N, C]);
   if (N === 0) return { loss: 0, dlogits };
-  const loss = ctx.withInts(ls, (ib) => ctx.k.cross_entropy(dlogits.buf, logits.buf, ib, N, C));
+  const loss = ctx.withInts(ys, (ib) => ctx.k.cross_entropy(dlogits.buf, logits.buf, ib, N, C));
   return { loss, dlogits };
 }
 
@@ -42,16 +45,18 @@ export function bceWithLogits(ctx: Context, logits: Tensor, targets: Float32Arra
   if (ts.length !== N) {
     throw new HeedError(`targets: expected ${N} targets (one per logit of ${fmtShape(s)}), got ${ts.length}`);
   }
+  const tt = new Float32Array(N);     // read once, as crossEntropy's labels
   for (let i = 0; i < N; i++) {
     const t = ts[i];
     if (typeof t !== 'number' || !(t >= 0 && t <= 1)) {
       throw new HeedError(`targets[${i}]: expected a number in [0, 1], got ${String(t)}`);
     }
+    tt[i] = t;
   }
   const dlogits = ctx.empty(s);
   if (N === 0) return { loss: 0, dlogits };
   const loss = ctx.withScratch(N, (tb) => {
-    ctx.be.write(tb, ts);
+    ctx.be.write(tb, tt);
     return ctx.k.bce_with_logits(dlogits.buf, logits.buf, tb, N);
   });
   return { loss, dlogits };

@@ -73,15 +73,31 @@ export class DataParallelTrainer {
   #failure: Error | null = null;
   #closed = false;
   #logits: Float32Array = new Float32Array(0);
+  /** The step in flight, settled or not: close() waits for it before freeing what it uses. */
+  #inFlight: Promise<unknown> = Promise.resolve();
+  readonly #release: () => void;
 
-  /** @internal use dataParallel(). */
+  /** @internal use dataParallel(). Holds the model and the optimizer until close(): meanwhile
+   *  they refuse dispose(), trainStep(), loadStateDict() and loadState(). */
   constructor(model: Model, opt: AdamwOptimizer, threads: number, helpers: Helper[], shared: SharedBlock) {
     this.#model = model;
     this.#opt = opt;
     this.threads = threads;
     this.#helpers = helpers;
     this.#shared = shared;
-    this.#scratch = model.be.alloc(model.layout.total);
+    const until = 'close() the trainer first';
+    const releaseModel = model.lease('dataParallel', 'a data-parallel trainer', until);
+    let releaseOpt: (() => void) | null = null;
+    try {
+      releaseOpt = opt.lease('dataParallel', 'a data-parallel trainer', until);
+      this.#scratch = model.be.alloc(model.layout.total);
+    } catch (e) {
+      releaseOpt?.();
+      releaseModel();
+      throw e;
+    }
+    const release = releaseOpt;
+    this.#release = () => { release(); releaseModel(); };
   }
 
   /** Starts threads − 1 helper workers, each with a replica of `model`. */
@@ -134,12 +150,22 @@ export class DataParallelTrainer {
 
   /** One training step on a batch, as trainStep but spread over the threads: the mean loss before
    *  the update. Throws before any parameter changes when a loss or gradient is not finite. */
-  async step(tokens: ArrayLike<number>, shape: readonly number[], labels: ArrayLike<number>): Promise<number> {
+  step(tokens: ArrayLike<number>, shape: readonly number[], labels: ArrayLike<number>): Promise<number> {
+    const run = this.#step(tokens, shape, labels);
+    this.#inFlight = run.catch(() => undefined);
+    return run;
+  }
+
+  async #step(tokens: ArrayLike<number>, shape: readonly number[], labels: ArrayLike<number>): Promise<number> {
     if (this.#closed) throw new HeedError('dataParallel: step() after close()');
     if (this.#failure) throw this.#failure;
     if (this.#busy) throw new HeedError('dataParallel: step() called before the previous step finished (await it)');
     const model = this.#model, opt = this.#opt, be = model.be, k = model.k;
-    const [B, T] = checkBatch(model, opt, tokens, shape, labels, 'dataParallel');
+    // The checked copies are what every thread trains on: the caller's arrays are not read again.
+    const batch = checkBatch(model, opt, tokens, shape, labels, 'dataParallel');
+    const { B, T } = batch;
+    tokens = batch.tokens;
+    labels = batch.labels;
     this.#busy = true;
     try {
       const n = model.layout.total, step = opt.step + 1, seq = ++this.#seq;
@@ -173,6 +199,8 @@ export class DataParallelTrainer {
       } catch (e) { localError = e; local = NaN; }
       const logits0 = localError ? null : model.readLogits(model.currentPlan!, rows0);
       const settled = await Promise.allSettled(results);
+      // close() during the await: its scratch block and the model may be gone; change nothing.
+      if (this.#closed) throw new HeedError(`dataParallel: the trainer was closed during step ${step}; no parameter was changed`);
       if (localError) throw localError;
       const failed = settled.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
       if (failed) throw failed.reason;
@@ -209,7 +237,15 @@ export class DataParallelTrainer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#model.be.free(this.#scratch);
     await Promise.all(this.#helpers.map((h) => h.worker.terminate()));
+    // A step awaiting helpers that were just stopped would wait for ever: answer it.
+    for (const h of this.#helpers) {
+      const p = h.pending;
+      h.pending = null;
+      p?.reject(new HeedError('dataParallel: the trainer was closed during the step'));
+    }
+    await this.#inFlight;
+    this.#model.be.free(this.#scratch);
+    this.#release();
   }
 }

@@ -163,11 +163,26 @@ export function fit(ctx: Context, options: FitOptions): FitRun {
     threads: checkThreads('fit', o.threads ?? 1),
   };
   const finish = (p: Float32Array, optimizer: OptimizerState, result: TrainResult): FitResult => {
+    // The lease kept the caller's model from being disposed; a model that is gone all the same
+    // must not receive the weights (its memory may belong to someone else now).
+    if (o.model?.disposed) throw new HeedError('fit: the model was disposed while fit was running; the trained weights were not written');
     const model = o.model ?? modelFor(ctx, config, false);
     model.be.write(model.params, p);
     return { ...result, model, optimizer };
   };
-  return o.worker === false ? fitHere(ctx, start, o, finish) : fitOnWorker(start, o, finish);
+  // The caller's model is trained elsewhere and gets the weights at the end: until then it refuses
+  // dispose(), trainStep() and loadStateDict() (whose effects would be lost or would free the
+  // memory the weights are written to), and a second fit or trainer.
+  const release = o.model ? o.model.lease('fit', 'fit', 'wait for run.done') : () => {};
+  let run: FitRun;
+  try {
+    run = o.worker === false ? fitHere(ctx, start, o, finish) : fitOnWorker(start, o, finish);
+  } catch (e) {
+    release();
+    throw e;
+  }
+  run.done.then(release, release);
+  return run;
 }
 
 type Finish = (p: Float32Array, opt: OptimizerState, r: TrainResult) => FitResult;
@@ -215,7 +230,13 @@ function fitOnWorker(start: Extract<ToWorker, { type: 'start' }>, o: FitOptions,
         case 'step': o.onStep?.(m.info); break;
         case 'epoch': o.onEpoch?.(m.info); break;
         case 'checkpoint': o.onCheckpoint?.({ epoch: m.epoch, params: m.params, optimizer: m.optimizer, config: start.config, early: m.early }); break;
-        case 'done': end(() => resolve(finish(m.params, m.optimizer, m.result))); break;
+        case 'done': {
+          // finish may throw (the caller's context out of memory for the model): reject, never hang.
+          let r: FitResult;
+          try { r = finish(m.params, m.optimizer, m.result); } catch (e) { end(() => reject(e)); break; }
+          end(() => resolve(r));
+          break;
+        }
         case 'error': end(() => reject(errorFromWorker(m, 'training worker'))); break;
       }
     } catch (e) {
