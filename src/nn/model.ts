@@ -24,6 +24,13 @@ export function firstNonFinite(a: Float32Array): number {
   return -1;
 }
 
+/** A hold on a model: see Model.lease. */
+export interface ModelLease {
+  release(): void;
+  /** Refuses loadStateDict() while set; `why` completes "this <kind> model …" in that error. */
+  lockWeights(why: string | null): void;
+}
+
 export type StateDict = Record<string, { shape: number[]; data: Float32Array }>;
 
 /** Buffers every plan has: the inputs and the head's output and its gradient. */
@@ -62,8 +69,9 @@ export abstract class Model<C extends ModelConfig = ModelConfig, P extends BaseP
   #arenaCap = 0;
   #plan: { B: number; T: number; p: P } | null = null;
   #disposed = false;
-  /** Who holds the model (fit, a data-parallel trainer) and what frees it, or null. */
-  #user: { who: string; until: string } | null = null;
+  /** Who holds the model (fit, a data-parallel trainer), what frees it, and whether its weights
+   *  may not be replaced now (fit: until it ends; a trainer: during a step), or null. */
+  #user: { who: string; until: string; weightsLocked: string | null } | null = null;
 
   protected constructor(ctx: Context, config: C, specs: ParamSpec[]) {
     this.ctx = ctx;
@@ -125,7 +133,7 @@ export abstract class Model<C extends ModelConfig = ModelConfig, P extends BaseP
   /** Replaces every parameter; throws (changing nothing) on a missing, extra or misshapen entry. */
   loadStateDict(dict: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>): void {
     this.alive();
-    this.checkFree('loadStateDict');
+    if (this.#user?.weightsLocked) throw new HeedError(`loadStateDict: this ${this.config.kind} model ${this.#user.weightsLocked}`);
     if (dict === null || typeof dict !== 'object') throw new HeedError('loadStateDict: expected an object of { shape, data } entries');
     const names = Object.keys(dict);
     const extra = names.filter((n) => !this.layout.has(n));
@@ -151,8 +159,6 @@ export abstract class Model<C extends ModelConfig = ModelConfig, P extends BaseP
       } catch (err) {
         throw new HeedError(`loadStateDict: '${e.name}' could not be read (${err instanceof Error ? err.message : String(err)})`, { cause: err });
       }
-      const bad = firstNonFinite(copy);
-      if (bad >= 0) throw new HeedError(`loadStateDict: '${e.name}' holds ${copy[bad]} at element ${bad}; parameters must be finite`);
       copies.push(copy);
     }
     this.layout.entries.forEach((e, i) => this.be.write(this.params, copies[i], e.offset));
@@ -185,16 +191,20 @@ export abstract class Model<C extends ModelConfig = ModelConfig, P extends BaseP
     if (this.#disposed) throw new HeedError(`this ${this.config.kind} model was used after dispose()`);
   }
 
-  /** @internal marks the model as in use by `who` ("fit", "a data-parallel trainer") until the
-   *  returned function is called; `until` tells the user what ends it, `caller` names the call
-   *  that is refused when the model is in use already. Meanwhile dispose(),
-   *  trainStep() and loadStateDict() refuse, and so does a second user. */
-  lease(caller: string, who: string, until: string): () => void {
+  /** @internal marks the model as in use by `who` ("fit", "a data-parallel trainer") until
+   *  release(); `until` tells the user what ends it, `caller` names the call that is refused when
+   *  the model is in use already. Meanwhile dispose() and trainStep() refuse, and so does a
+   *  second user; while the weights are locked, loadStateDict() too (fit would overwrite them at
+   *  the end; a step in flight would apply its update to other weights). */
+  lease(caller: string, who: string, until: string): ModelLease {
     this.alive();
     if (this.#user) throw new HeedError(`${caller}: this ${this.config.kind} model is already in use by ${this.#user.who}; ${this.#user.until}`);
-    const user = { who, until };
+    const user: { who: string; until: string; weightsLocked: string | null } = { who, until, weightsLocked: null };
     this.#user = user;
-    return () => { if (this.#user === user) this.#user = null; };
+    return {
+      release: () => { if (this.#user === user) this.#user = null; },
+      lockWeights: (why) => { user.weightsLocked = why; },
+    };
   }
 
   /** @internal throws when the model is in use by fit or a trainer; `what` names the refused call. */

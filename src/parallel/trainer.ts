@@ -19,7 +19,7 @@
 // threads leaves the extra threads idle for that step.
 import type { Context } from '../context.js';
 import { HeedError } from '../errors.js';
-import type { Model } from '../nn/model.js';
+import type { Model, ModelLease } from '../nn/model.js';
 import type { AdamwOptimizer } from '../nn/optim.js';
 import { applyGradients, checkBatch, computeGradients } from '../nn/train.js';
 import type { Buf } from '../backends/backend.js';
@@ -76,6 +76,7 @@ export class DataParallelTrainer {
   /** The step in flight, settled or not: close() waits for it before freeing what it uses. */
   #inFlight: Promise<unknown> = Promise.resolve();
   readonly #release: () => void;
+  readonly #lease: ModelLease;
 
   /** @internal use dataParallel(). Holds the model and the optimizer until close(): meanwhile
    *  they refuse dispose(), trainStep(), loadStateDict() and loadState(). */
@@ -86,18 +87,19 @@ export class DataParallelTrainer {
     this.#helpers = helpers;
     this.#shared = shared;
     const until = 'close() the trainer first';
-    const releaseModel = model.lease('dataParallel', 'a data-parallel trainer', until);
+    const lease = model.lease('dataParallel', 'a data-parallel trainer', until);
     let releaseOpt: (() => void) | null = null;
     try {
       releaseOpt = opt.lease('dataParallel', 'a data-parallel trainer', until);
       this.#scratch = model.be.alloc(model.layout.total);
     } catch (e) {
       releaseOpt?.();
-      releaseModel();
+      lease.release();
       throw e;
     }
     const release = releaseOpt;
-    this.#release = () => { release(); releaseModel(); };
+    this.#lease = lease;
+    this.#release = () => { release(); lease.release(); };
   }
 
   /** Starts threads − 1 helper workers, each with a replica of `model`. */
@@ -167,6 +169,7 @@ export class DataParallelTrainer {
     tokens = batch.tokens;
     labels = batch.labels;
     this.#busy = true;
+    this.#lease.lockWeights('is in a data-parallel step; await the step first');
     try {
       const n = model.layout.total, step = opt.step + 1, seq = ++this.#seq;
       const { control, regions } = this.#shared;
@@ -224,6 +227,7 @@ export class DataParallelTrainer {
       return loss;
     } finally {
       this.#busy = false;
+      this.#lease.lockWeights(null);
     }
   }
 

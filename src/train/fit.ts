@@ -173,7 +173,9 @@ export function fit(ctx: Context, options: FitOptions): FitRun {
   // The caller's model is trained elsewhere and gets the weights at the end: until then it refuses
   // dispose(), trainStep() and loadStateDict() (whose effects would be lost or would free the
   // memory the weights are written to), and a second fit or trainer.
-  const release = o.model ? o.model.lease('fit', 'fit', 'wait for run.done') : () => {};
+  const lease = o.model?.lease('fit', 'fit', 'wait for run.done');
+  lease?.lockWeights('is in use by fit; wait for run.done');
+  const release = () => lease?.release();
   let run: FitRun;
   try {
     run = o.worker === false ? fitHere(ctx, start, o, finish) : fitOnWorker(start, o, finish);

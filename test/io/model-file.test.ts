@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HeedError, init } from '../../src/index.js';
+import { HeedError, Tokenizer, init, loadClassifier } from '../../src/index.js';
 import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.js';
 
 const h = await init({ backend: 'wasm' });
@@ -58,5 +58,58 @@ describe('model files', () => {
     expect(() => h.loadModel(bytes)).toThrow(HeedError);
     expect(() => h.loadModel(bytes)).toThrow(msg);
     expect(h.memory().bytes).toBe(before);
+  });
+});
+
+// Files that decode and match their config but would give wrong numbers, or fail later far from the
+// file: non-finite weights, a tokenizer with more entries than the embedding has rows, duplicate
+// labels. loadModel refuses them naming the file (loadClassifier passes its path), and saveModel
+// never writes them.
+describe('model-file validity rules', () => {
+  const tokenizerOf = (n: number) => Tokenizer.build(Array.from({ length: n - 2 }, (_, i) => `w${i}`), { type: 'word', minFreq: 1 });
+  const good = () => {
+    const m = h.attentionPoolingClassifier({ vocabSize: 10, dModel: 4, classes: 3, seed: 1 });
+    return decodeSafetensors(h.saveModel(m, { tokenizer: tokenizerOf(10), labels: ['a', 'b', 'c'] }));
+  };
+  const edited = (edit: (d: ReturnType<typeof good>) => void) => {
+    const d = good();
+    edit(d);
+    return encodeSafetensors([...d.tensors.values()], d.metadata);
+  };
+  const poison = (name: string, i: number, v: number) => (d: ReturnType<typeof good>) => {
+    const t = d.tensors.get(name)!;
+    const data = t.data.slice();
+    data[i] = v;
+    d.tensors.set(name, { ...t, data });
+  };
+  it.each([
+    ['a NaN weight', poison('head.weight', 5, NaN), /^m\.safetensors: tensor "head\.weight" holds NaN at element 5; weights must be finite$/],
+    ['an infinite weight', poison('embed.weight', 0, -Infinity), /^m\.safetensors: tensor "embed\.weight" holds -Infinity at element 0/],
+    ['a tokenizer larger than the embedding', (d: ReturnType<typeof good>) => { d.metadata.tokenizer = JSON.stringify(tokenizerOf(12)); },
+      /^m\.safetensors: the tokenizer has 12 entries but the model embeds only 10 \(config vocabSize\): ids 10 to 11 have no embedding$/],
+    ['duplicate labels', (d: ReturnType<typeof good>) => { d.metadata.labels = '["a","b","a"]'; },
+      /^m\.safetensors: labels must be distinct: "a" is label 0 and label 2$/],
+  ])('refuses %s at load, naming the file, and leaves nothing behind', (_, edit, msg) => {
+    const bytes = edited(edit);
+    const before = h.memory();
+    expect(() => loadClassifier(h, bytes, 'm.safetensors')).toThrow(HeedError);
+    expect(() => loadClassifier(h, bytes, 'm.safetensors')).toThrow(msg);
+    expect(() => h.loadModel(bytes)).toThrow(new RegExp(msg.source.replace('^m\\.safetensors', '^model file')));
+    expect(h.memory()).toEqual(before);
+  });
+  it('a valid file with these rules kept still loads and predicts', () => {
+    const clf = loadClassifier(h, edited(() => {}), 'm.safetensors');
+    expect(clf.labels).toEqual(['a', 'b', 'c']);
+    expect(clf.predict(['w1 w2'])[0].probability).toBeGreaterThan(0);
+  });
+  it('saveModel refuses to write them', () => {
+    const m = h.attentionPoolingClassifier({ vocabSize: 10, dModel: 4, classes: 3, seed: 1 });
+    expect(() => h.saveModel(m, { labels: ['a', 'b', 'a'] })).toThrow(/^saveModel: labels must be distinct: "a" is label 0 and label 2; nothing was written$/);
+    expect(() => h.saveModel(m, { tokenizer: tokenizerOf(11), labels: ['a', 'b', 'c'] }))
+      .toThrow(/^saveModel: the tokenizer has 11 entries but the model embeds only 10/);
+    const sd = m.stateDict();
+    sd['head.bias'].data[1] = NaN;
+    m.loadStateDict(sd);
+    expect(() => h.saveModel(m, { labels: ['a', 'b', 'c'] })).toThrow(/^saveModel: tensor "head\.bias" holds NaN at element 1; weights must be finite; nothing was written$/);
   });
 });
