@@ -132,9 +132,21 @@ export class TransformerClassifier extends Model<TransformerConfig, Plan> {
   }
 
   runForward(p: Plan, B: number, T: number): void {
-    const { k, be } = this, { dModel: d, ffDim: F, heads: H, classes: C } = this.config;
+    const { k, be } = this, { dModel: d, classes: C } = this.config;
+    if (B === 0) return;
+    const P = (n: string) => this.param(n);
+    // T = 0: every row pools nothing, as a row of padding does, and its logits are head.bias (not
+    // whatever an earlier batch left in the arena).
+    if (T === 0) be.zero(p.pooled, B * d);
+    else this.#encode(p, B, T);
+    k.matmul_forward(p.logits, p.pooled, P('head.weight'), 1, B, C, d, 0, 1, 0, 0);
+    k.bias_forward(p.logits, P('head.bias'), B, C);
+  }
+
+  /** Embeddings through the layers, the final norm and the mean over non-padding positions: p.pooled. */
+  #encode(p: Plan, B: number, T: number): void {
+    const { k, be } = this, { dModel: d, ffDim: F, heads: H } = this.config;
     const N = B * T, Dh = d / H, scale = 1 / Math.sqrt(Dh);
-    if (N === 0) return;
     const P = (n: string) => this.param(n);
     // x0 = embed(tok) + pos_embed(arange(T))
     const x0 = p.layers.length ? p.layers[0].x : p.xL;
@@ -165,19 +177,18 @@ export class TransformerClassifier extends Model<TransformerConfig, Plan> {
     });
     k.layernorm_forward(p.xf, p.xL, P('norm.weight'), P('norm.bias'), N, d, EPS);
     k.mean_pool_forward(p.pooled, p.xf, p.tokens, B, T, d);
-    k.matmul_forward(p.logits, p.pooled, P('head.weight'), 1, B, C, d, 0, 1, 0, 0);
-    k.bias_forward(p.logits, P('head.bias'), B, C);
   }
 
   runBackward(p: Plan, B: number, T: number): void {
     const { k, be } = this, { dModel: d, ffDim: F, heads: H, classes: C } = this.config;
     const N = B * T, Dh = d / H, scale = 1 / Math.sqrt(Dh);
-    if (N === 0) return;
+    if (B === 0) return;
     const P = (n: string) => this.param(n), G = (n: string) => this.param(n, true);
     // head: logits = pooled · Wᵀ + b
     k.matmul_forward(p.dpooled, p.dlogits, P('head.weight'), 1, B, d, C, 0, 0, 0, 0);
     k.matmul_forward(G('head.weight'), p.dlogits, p.pooled, 1, C, d, B, 1, 0, 0, 1);
     k.bias_backward(G('head.bias'), p.dlogits, B, C);
+    if (N === 0) return;                  // T = 0: nothing below the head was used
     be.zero(p.dxf, N * d);
     k.mean_pool_backward(p.dxf, p.dpooled, p.tokens, B, T, d);
     let dx = p.dxA, dxOther = p.dxB;   // gradient w.r.t. the current residual stream

@@ -200,3 +200,22 @@ describe('a model in use by a data-parallel trainer (threads: 1, no worker neede
     expect(m.disposed).toBe(true);
   });
 });
+
+describe.each(BACKENDS)('%s: a batch of empty sequences (T = 0)', (backend) => {
+  it("gives head.bias for every row, as rows of padding do, whatever the arena held before; and trains only the head", async () => {
+    const h = await init({ backend });
+    const m = h.transformerClassifier({ vocabSize: 10, maxLen: 8, dModel: 8, heads: 2, ffDim: 8, layers: 1, seed: 1 });
+    const bias = Array.from(m.stateDict()['head.bias'].data);
+    m.forward(Int32Array.from({ length: 16 }, (_, i) => 1 + (i % 9)), [2, 8]).dispose();   // the arena holds that batch
+    expect(Array.from(m.forward(new Int32Array(0), [2, 0]).toArray())).toEqual([...bias, ...bias]);
+    expect(Array.from(m.forward(new Int32Array(16), [2, 8]).toArray())).toEqual([...bias, ...bias]);
+    const opt = h.adamwOptimizer(m, { weightDecay: 0 }), before = m.stateDict();
+    const loss = h.trainStep(m, opt, new Int32Array(0), [2, 0], Int32Array.from([0, 1]));
+    expect(Number.isFinite(loss)).toBe(true);
+    const after = m.stateDict();
+    for (const name of Object.keys(before)) {
+      if (name === 'head.bias') expect(after[name].data).not.toEqual(before[name].data);
+      else expect(after[name].data, name).toEqual(before[name].data);
+    }
+  });
+});
