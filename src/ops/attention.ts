@@ -78,11 +78,15 @@ export function attentionBackward(ctx: Context, q: Tensor, k: Tensor, v: Tensor,
                                   options?: AttentionOptions & { saved?: AttentionSaved }): { dq: Tensor; dk: Tensor; dv: Tensor } {
   const { B, H, T, S, D, scale, causal, mask } = dims(ctx, q, k, v, options);
   checkShape('dout', ctx.own('dout', dout), [B, H, T, D]);
-  const saved = options?.saved;
-  if (saved != null) {
-    if (typeof saved !== 'object') throw new HeedError(`saved must be { out, lse } from attentionWithLse, got ${typeof saved}`);
-    checkShape('saved.out', ctx.own('saved.out', saved.out), [B, H, T, D]);
-    checkShape('saved.lse', ctx.own('saved.lse', saved.lse), [B, H, T]);
+  const given = options?.saved;
+  let saved: AttentionSaved | null = null;
+  if (given != null) {
+    if (typeof given !== 'object') throw new HeedError(`saved must be { out, lse } from attentionWithLse, got ${typeof given}`);
+    // Read once: the tensors checked are the tensors the kernel gets, whatever getters `saved` has.
+    const { out, lse } = given;
+    checkShape('saved.out', ctx.own('saved.out', out), [B, H, T, D]);
+    checkShape('saved.lse', ctx.own('saved.lse', lse), [B, H, T]);
+    saved = { out, lse };
   }
   const dq = ctx.empty(q.shape), dk = ctx.empty(k.shape), dv = ctx.empty(k.shape); // zeroed; kernels accumulate
   if (dq.size === 0 || dk.size === 0) return { dq, dk, dv }; // no queries, no keys or D = 0: all zero

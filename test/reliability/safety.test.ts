@@ -219,3 +219,26 @@ describe.each(BACKENDS)('%s: a batch of empty sequences (T = 0)', (backend) => {
     }
   });
 });
+
+describe.each(BACKENDS)('%s: objects handed in are read once too', (backend) => {
+  it("attentionBackward's saved tensors are the ones it checked", async () => {
+    const h = await init({ backend });
+    const q = h.tensor([0.1, 0.2, 0.3, 0.4], [1, 1, 1, 4]), k = h.tensor(counting(8), [1, 1, 2, 4]);
+    const saved = h.ops.attentionWithLse(q, k, k);
+    const want = h.ops.attentionBackward(q, k, k, q, { saved }).dq.toArray();
+    const small = h.zeros([1]);                       // wrong shape: refused if it were the one checked
+    let reads = 0;
+    const sly = { get out() { return reads++ === 0 ? saved.out : small; }, lse: saved.lse };
+    expect(h.ops.attentionBackward(q, k, k, q, { saved: sly }).dq.toArray()).toEqual(want);
+  });
+
+  it('stateDict() gives copies: changing them or training changes neither side', async () => {
+    const h = await init({ backend });
+    const m = h.attentionPoolingClassifier({ vocabSize: 10, dModel: 4, seed: 1 });
+    const sd = m.stateDict(), kept = sd['embed.weight'].data.slice();
+    sd['embed.weight'].data.fill(123);
+    expect(m.stateDict()['embed.weight'].data).toEqual(kept);
+    h.trainStep(m, h.adamwOptimizer(m), ids(6, 1, 10), [2, 3], Int32Array.from([0, 1]));
+    expect(sd['embed.weight'].data.every((x) => x === 123)).toBe(true);
+  });
+});
