@@ -124,6 +124,50 @@ describe('dataParallel', () => {
     await expect(dp.step(tokens, [4, T], labels)).rejects.toThrow('dataParallel: step() after close()');
   });
 
+  it('during a step on 2 threads, the model and optimizer refuse trainStep(), dispose() and loadStateDict(); the step is unaffected', async () => {
+    const h = await heed.init();
+    const m = h.transformerClassifier(cfg), o = h.adamwOptimizer(m, { lr: 1e-2 });
+    const ref = h.transformerClassifier(cfg), refOpt = h.adamwOptimizer(ref, { lr: 1e-2 });
+    const other = h.adamwOptimizer(m);
+    const { tokens, labels } = orderTask(8, T, V, 3);
+    const lab = labels.map((y) => y % 3);
+    const [dp, dpRef] = [await h.dataParallel(m, o, { threads: 2 }), await h.dataParallel(ref, refOpt, { threads: 2 })];
+    try {
+      const step = dp.step(tokens, [8, T], lab);
+      // Before the fix, this trainStep ran on m's gradient block while the helper's shard was
+      // still to be added: the step then mixed both batches' gradients.
+      expect(() => h.trainStep(m, other, tokens, [8, T], lab)).toThrow(/^trainStep: this transformer model is in use by a data-parallel trainer; close\(\) the trainer first$/);
+      expect(() => m.dispose()).toThrow(/^dispose: this transformer model is in use by a data-parallel trainer/);
+      expect(() => o.dispose()).toThrow(/^dispose: this optimizer is in use by a data-parallel trainer/);
+      expect(() => m.loadStateDict(m.stateDict())).toThrow(/^loadStateDict: this transformer model is in a data-parallel step; await the step first$/);
+      expect(await step).toBe(await dpRef.step(tokens, [8, T], lab));
+      expect(flat(m)).toEqual(flat(ref));
+      expect(other.step).toBe(0);
+    } finally {
+      await dp.close();
+      await dpRef.close();
+    }
+    m.dispose();                                   // closed: free again
+    o.dispose();
+  });
+
+  it('close() during a step rejects that step and frees the trainer only once it has settled', async () => {
+    const h = await heed.init();
+    const m = h.transformerClassifier(cfg), o = h.adamwOptimizer(m);
+    const dp = await h.dataParallel(m, o, { threads: 2 });
+    const { tokens, labels } = orderTask(8, T, V, 4);
+    const before = flat(m);
+    const step = dp.step(tokens, [8, T], labels.map((y) => y % 3));
+    const closed = dp.close();
+    const user = h.tensor(Float32Array.from({ length: m.parameterCount }, (_, i) => i), [m.parameterCount]);
+    await expect(step).rejects.toThrow(heed.HeedError);
+    await closed;
+    expect(flat(m)).toEqual(before);
+    expect(o.step).toBe(0);
+    expect(user.toArray()).toEqual(Float32Array.from({ length: m.parameterCount }, (_, i) => i));
+    m.dispose();
+  });
+
   it('a non-finite loss on a helper shard stops the step before any parameter changes', async () => {
     const h = await heed.init();
     const m = h.transformerClassifier(cfg), o = h.adamwOptimizer(m, { lr: 1e-2 });

@@ -119,6 +119,44 @@ describe('fit', () => {
     await expect(run.done).rejects.toThrow(/maxMemoryMB: 16/);
   });
 
+  it.each([true, false])('worker: %s — a model in use by fit refuses dispose(), trainStep(), loadStateDict() and a second user until done', async (worker) => {
+    const h = await heed.init();
+    const { kind: _, ...cfg } = modelOptions;
+    const m = h.transformerClassifier(cfg), opt = h.adamwOptimizer(m);
+    const run = h.fit({ model: m, data: task(128, 21), epochs: 2, batchSize: 16, seed: 1, worker });
+    const { tokens, labels } = orderTask(4, T, V, 22);
+    expect(() => m.dispose()).toThrow(heed.HeedError);
+    expect(() => m.dispose()).toThrow(/^dispose: this transformer model is in use by fit; wait for run\.done$/);
+    expect(() => h.trainStep(m, opt, tokens, [4, T], labels)).toThrow(/^trainStep: this transformer model is in use by fit; wait for run\.done$/);
+    expect(() => m.loadStateDict(m.stateDict())).toThrow(/^loadStateDict: this transformer model is in use by fit; wait for run\.done$/);
+    expect(() => h.fit({ model: m, data: task(8, 23), worker: false })).toThrow(/^fit: this transformer model is already in use by fit/);
+    await expect(h.dataParallel(m, opt, { threads: 1 })).rejects.toThrow(/^dataParallel: this transformer model is already in use by fit/);
+    expect(m.forward(tokens, [4, T]).toArray().every(Number.isFinite)).toBe(true);    // reading is fine
+    const user = h.tensor(Float32Array.from({ length: 4096 }, (_, i) => i), [4096]);
+    const r = await run.done;
+    expect(r.model).toBe(m);
+    expect(opt.step).toBe(0);
+    expect(user.toArray()).toEqual(Float32Array.from({ length: 4096 }, (_, i) => i));
+    h.trainStep(m, opt, tokens, [4, T], labels);                 // free again
+    m.dispose();
+    expect(m.disposed).toBe(true);
+  });
+
+  it('rejects done (never hangs) when the trained weights cannot be taken back into a full context', async () => {
+    const h = await heed.init({ maxMemoryMB: 1 });
+    // 40,000 parameters: 640 KB with gradients and AdamW's moments in the worker, under its cap.
+    const run = h.fit({ modelOptions: { kind: 'pooling', vocabSize: 10_000, dModel: 4 }, data: task(32, 24), epochs: 1, seed: 1 });
+    const filler = h.zeros([200_000]);                          // 800 KB: no room here for the model's 320 KB
+    const outcome = await Promise.race([
+      run.done.then(() => 'resolved', (e: unknown) => e),
+      new Promise((r) => setTimeout(() => r('pending after 20 s'), 20_000)),
+    ]);
+    expect(outcome).toBeInstanceOf(heed.HeedError);
+    expect((outcome as Error).message).toMatch(/out of memory: .*over the cap/);
+    filler.dispose();
+    expect(h.memory().allocatedBytes).toBe(0);
+  }, 30_000);
+
   it('validates its options with messages that name them', async () => {
     const h = await heed.init();
     const data = task(8, 1);
