@@ -188,6 +188,9 @@ describe('a model in use by a data-parallel trainer (threads: 1, no worker neede
     expect(() => h.trainStep(m, other, tokens, [4, 6], labels)).toThrow(/^trainStep: .*in use by a data-parallel trainer/);
     expect(() => m.loadStateDict(m.stateDict())).toThrow(/^loadStateDict: this pooling model is in a data-parallel step; await the step first$/);
     expect(() => opt.dispose()).toThrow(/^dispose: this optimizer is in use by a data-parallel trainer/);
+    expect(() => opt.loadState(opt.state())).toThrow(/^loadState: this optimizer is in use by a data-parallel trainer/);
+    expect(() => h.fit({ model: m, data: { sequences: [[1, 2]], labels: [0] }, worker: false }))
+      .toThrow(/^fit: this pooling model is already in use by a data-parallel trainer; close\(\) the trainer first$/);
     await expect(h.dataParallel(m, other, { threads: 1 })).rejects.toThrow(/^dataParallel: this pooling model is already in use by a data-parallel trainer/);
     expect(Number.isFinite(await step)).toBe(true);
     expect(m.disposed).toBe(false);
