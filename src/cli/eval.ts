@@ -43,7 +43,7 @@ export async function evaluate(args: string[], io: Io): Promise<number> {
   const index = new Map(labels.map((l, i) => [l, i]));
   const truth = Int32Array.from(data.labels, (l, i) => {
     const c = index.get(l.trim());
-    if (c === undefined) throw new HeedError(`${csvPath}:${data.lines[i]}: label ${JSON.stringify(l)} is not one the model knows (${summarise(labels.map((x) => JSON.stringify(x)))})`);
+    if (c === undefined) throw new HeedError(`${csvPath}:${data.lines[i]}: label '${printable(l)}' is not one the model knows (${summarise(labels.map(printable))})`);
     return c;
   });
   const seqs = data.texts.map((t) => tokenizer.encode(t, maxLen));
