@@ -2,7 +2,7 @@
 // labels, and turning texts into batches the model takes.
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.js';
+import { notRegularFile, removeStaleTemps, writeFileAtomic } from '../io/atomic.js';
 import { HeedError } from '../errors.js';
 import type { InferenceContext as Context } from '../inference-context.js';
 import { loadClassifier, POOLING_MAX_LEN, type Classifier } from '../infer/classifier.js';
@@ -26,6 +26,7 @@ export function fsProblem(e: unknown): string {
   const known: Record<string, string> = {
     ENOENT: 'no such file', EISDIR: 'is a directory', ENOTDIR: 'a parent is not a directory', EACCES: 'permission denied',
     EPERM: 'permission denied', ENOSPC: 'no space left on device', EROFS: 'read-only file system', EEXIST: 'already exists',
+    ENOTREGULAR: 'not a regular file (heed replaces only regular files)',
   };
   return (typeof err?.code === 'string' && known[err.code]) || String(err?.message ?? e).split('\n')[0];
 }
@@ -37,15 +38,20 @@ export async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Fails early, before any work, when the output file given with `flag` cannot be written. */
-export function checkOutputPath(out: string, flag: string): void {
-  let st;
+/** Fails early, before any work, when the output file given with `flag` cannot be written: its
+ *  directory is missing or read-only, something other than a regular file is there (a directory, a
+ *  device such as /dev/null, a FIFO, a symbolic link: heed never replaces those), or it is one of
+ *  the command's `inputs` (overwriting the data being read). Also removes temporaries a killed
+ *  run left beside it. */
+export function checkOutputPath(out: string, flag: string, inputs: readonly string[] = []): void {
+  let what: string | null;
   try {
-    st = statSync(out);
+    what = notRegularFile(out);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new HeedError(`${flag} ${out}: ${fsProblem(e)}`);
+    throw new HeedError(`${flag} ${out}: ${fsProblem(e)}`);
   }
-  if (st?.isDirectory()) throw new HeedError(`${flag} ${out}: is a directory (give a file name)`);
+  if (what === 'a directory') throw new HeedError(`${flag} ${out}: is a directory (give a file name)`);
+  if (what) throw new HeedError(`${flag} ${out}: is ${what}; heed writes only regular files (give another path, or remove it first)`);
   const dir = dirname(out);
   try {
     if (!statSync(dir).isDirectory()) throw new HeedError(`${flag} ${out}: ${dir} is not a directory`);
@@ -54,6 +60,26 @@ export function checkOutputPath(out: string, flag: string): void {
     if (e instanceof HeedError) throw e;
     throw new HeedError(`${flag} ${out}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? `the directory ${dir} does not exist` : `cannot write to ${dir}: ${fsProblem(e)}`}`);
   }
+  for (const input of inputs) {
+    if (sameFile(out, input)) throw new HeedError(`${flag} ${out}: is the input file ${input}; writing there would destroy it (give another path)`);
+  }
+  removeStaleTemps(out);
+}
+
+/** Whether two paths name the same existing file (hard links and symbolic links included). */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const x = statSync(a), y = statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** `--out dir/` or `--out dir/missing/`: a trailing slash names a directory, never a file. */
+export function fileFlag(raw: string, flag: string): string {
+  if (/[/\\]$/.test(raw) || /(^|[/\\])\.{1,2}$/.test(raw)) throw new HeedError(`${flag} ${raw}: names a directory (give a file name)`);
+  return raw;
 }
 
 /** Writes a file atomically; a failure names the file, not the temporary beside it. */

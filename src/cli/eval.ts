@@ -6,12 +6,12 @@ import { HeedError } from '../errors.js';
 import { init } from '../index.js';
 import { readLabeledCsv } from '../io/csv.js';
 import { predictBatches } from '../train/evaluate.js';
-import { parse, UsageError } from './args.js';
+import { delimiterFlag, parse, UsageError } from './args.js';
 import { loadModelFile } from './common.js';
 import type { Io } from './main.js';
-import { table } from './ui.js';
+import { jsonLine, printable, summarise, table } from './ui.js';
 
-const HELP = `usage: heed eval <model.safetensors> <data.csv> [--json] [--label-col NAME] [--text-col NAME] [--batch-size N]\n`;
+const HELP = `usage: heed eval <model.safetensors> <data.csv> [--json] [--label-col NAME] [--text-col NAME] [--delimiter C] [--batch-size N]\n`;
 
 export interface ClassMetrics { label: string; precision: number; recall: number; f1: number; support: number }
 
@@ -29,33 +29,35 @@ export function metrics(labels: readonly string[], truth: Int32Array, predicted:
 
 export async function evaluate(args: string[], io: Io): Promise<number> {
   const { values: v, positionals } = parse('eval', args, {
-    json: { type: 'boolean' }, 'label-col': { type: 'string' }, 'text-col': { type: 'string' }, backend: { type: 'string' }, 'batch-size': { type: 'string' },
+    json: { type: 'boolean' }, 'label-col': { type: 'string' }, 'text-col': { type: 'string' }, backend: { type: 'string' }, 'batch-size': { type: 'string' }, delimiter: { type: 'string' },
   });
   if (v.help) { io.stdout.write(HELP); return 0; }
   if (positionals.length !== 2) throw new UsageError(`eval: expected <model.safetensors> <data.csv>, got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}`);
   const [modelPath, csvPath] = positionals.map((p) => resolve(io.cwd, p));
   const batchSize = v['batch-size'] === undefined ? 64 : Number(v['batch-size']);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError(`--batch-size must be a positive integer, got '${String(v['batch-size'])}'`);
+  const delimiter = delimiterFlag(v.delimiter);
   const h = await init(v.backend ? { backend: v.backend as 'wasm' } : {});
   const { model, tokenizer, labels, maxLen } = loadModelFile(h, modelPath);
-  const data = await readLabeledCsv(csvPath, { labelCol: String(v['label-col'] ?? 'label'), textCol: String(v['text-col'] ?? 'sequence') });
+  const data = await readLabeledCsv(csvPath, { labelCol: String(v['label-col'] ?? 'label'), textCol: String(v['text-col'] ?? 'sequence'), delimiter });
   const index = new Map(labels.map((l, i) => [l, i]));
   const truth = Int32Array.from(data.labels, (l, i) => {
     const c = index.get(l.trim());
-    if (c === undefined) throw new HeedError(`${csvPath}:${data.lines[i]}: label '${l}' is not one the model knows (${labels.join(', ')})`);
+    if (c === undefined) throw new HeedError(`${csvPath}:${data.lines[i]}: label '${printable(l)}' is not one the model knows (${summarise(labels.map(printable))})`);
     return c;
   });
   const seqs = data.texts.map((t) => tokenizer.encode(t, maxLen));
   const pr = predictBatches(model, evalBatches(seqs, truth, Int32Array.from(truth.keys()), batchSize, maxLen));
   const m = metrics(labels, pr.labels, pr.predicted);
   if (v.json) {
-    io.stdout.write(JSON.stringify({ accuracy: pr.accuracy, loss: pr.loss, n: pr.n, macroF1: m.macroF1, classes: m.classes, confusion: m.confusion, labels }) + '\n');
+    io.stdout.write(jsonLine({ accuracy: pr.accuracy, loss: pr.loss, n: pr.n, macroF1: m.macroF1, classes: m.classes, confusion: m.confusion, labels }));
     return 0;
   }
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   io.stdout.write(`${csvPath}: ${pr.n} rows\naccuracy ${pct(pr.accuracy)}   loss ${pr.loss.toFixed(4)}   macro F1 ${m.macroF1.toFixed(3)}\n\n`);
-  io.stdout.write(table(['class', 'precision', 'recall', 'F1', 'support'], m.classes.map((c) => [c.label, c.precision.toFixed(3), c.recall.toFixed(3), c.f1.toFixed(3), c.support])));
+  io.stdout.write(table(['class', 'precision', 'recall', 'F1', 'support'], m.classes.map((c) => [printable(c.label), c.precision.toFixed(3), c.recall.toFixed(3), c.f1.toFixed(3), c.support])));
   io.stdout.write('\nconfusion matrix (rows: true class, columns: predicted)\n');
-  io.stdout.write(table(['', ...labels], m.confusion.map((r, i) => [labels[i], ...r])));
+  const shown = labels.map(printable);
+  io.stdout.write(table(['', ...shown], m.confusion.map((r, i) => [shown[i], ...r])));
   return 0;
 }

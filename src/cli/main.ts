@@ -3,16 +3,19 @@
 // error, 1 for any other failure, 130 when interrupted; errors are one line on stderr.
 import { HeedError } from '../errors.js';
 import { UsageError } from './args.js';
+import { printable } from './ui.js';
 
 const USAGE = `heed — attention models on a WebAssembly SIMD core
 
 usage:
-  heed train <data.csv> [--model transformer|pooling] [--epochs N] [--batch-size N] [--lr X]
+  heed train <data.csv> [--model pooling|transformer] [--epochs N] [--batch-size N] [--lr X]
              [--max-len N] [--tokenizer word|char] [--seed N] [--val-split F] [--out FILE]
-             [--label-col NAME] [--text-col NAME] [--patience N] [--resume] [--backend B] [--quiet]
-  heed eval <model.safetensors> <data.csv> [--json] [--label-col NAME] [--text-col NAME]
-  heed predict <model.safetensors> [text ...]      (reads stdin lines when no text is given)
-  heed explain <model.safetensors> <text> [--html FILE]
+             [--label-col NAME] [--text-col NAME] [--delimiter C] [--patience N] [--resume]
+             [--no-refit] [--weight-decay X] [--token-dropout F] [--d-model N] [--backend B]
+             [--threads N] [--quiet]
+  heed eval <model.safetensors> <data.csv> [--json] [--label-col NAME] [--text-col NAME] [--delimiter C]
+  heed predict <model.safetensors> [text ...] [--json]   (reads stdin lines when no text is given)
+  heed explain <model.safetensors> <text> [--html FILE] [--json]
   heed bench [--quick] [--json]
 
 Run 'heed <command> --help' for a command's options.`;
@@ -49,7 +52,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
 
 export function report(e: unknown, io: Io): number {
   // One line, whatever the message holds (a label or a column name may contain a line break).
-  const line = (s: string) => s.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+  const line = (s: string) => printable(s.replace(/\s*[\r\n]+\s*/g, ' ').trim());
   if (e instanceof UsageError) {
     io.stderr.write(`heed: ${line(e.message)}\nRun 'heed --help' for usage.\n`);
     return 2;

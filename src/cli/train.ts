@@ -16,12 +16,12 @@ import type { ModelConfig } from '../nn/model.js';
 import { modelFor } from '../nn/models.js';
 import { AttentionPoolingClassifier, poolingConfig } from '../nn/pooling.js';
 import { TransformerClassifier, transformerConfig } from '../nn/transformer.js';
-import type { FitResult, FitRun, ModelOptions } from '../train/fit.js';
+import type { FitResult, ModelOptions } from '../train/fit.js';
 import type { EpochInfo } from '../train/loop.js';
-import { choiceFlag, floatFlag, intFlag, parse, UsageError } from './args.js';
-import { checkOutputPath, fsProblem, writeOrFail } from './common.js';
+import { choiceFlag, delimiterFlag, floatFlag, intFlag, parse, UsageError } from './args.js';
+import { checkOutputPath, fileFlag, fsProblem, writeOrFail } from './common.js';
 import type { Io } from './main.js';
-import { Progress, table } from './ui.js';
+import { printable, Progress, summarise, table } from './ui.js';
 
 const HELP = `usage: heed train <data.csv> [options]
 
@@ -41,6 +41,7 @@ Trains a classifier on a CSV with a header row and columns 'label' and 'sequence
                                 weights (default 5 pooling, 3 transformer; 0 = off)
   --out FILE                    model file (default model.safetensors)
   --label-col NAME, --text-col NAME   column names (default label, sequence)
+  --delimiter C                 field separator: one character, or 'tab' for a TSV file (default ',')
   --no-refit                    keep the model trained on the training split (default: once validation
                                 has chosen the epoch count, train again on every row for that many epochs)
   --weight-decay X              AdamW decoupled weight decay (default 2 pooling, 0.1 transformer)
@@ -67,7 +68,7 @@ export const DEFAULTS = {
 export interface TrainFlags {
   model: 'transformer' | 'pooling'; epochs: number; batchSize: number; lr: number; maxLen: number | null;
   tokenizer: TokenizerType; seed: number; valSplit: number; patience: number; out: string;
-  labelCol: string; textCol: string; resume: boolean; backend?: 'wasm' | 'wasm-scalar' | 'js'; quiet: boolean;
+  labelCol: string; textCol: string; delimiter: string; resume: boolean; backend?: 'wasm' | 'wasm-scalar' | 'js'; quiet: boolean;
   weightDecay: number; tokenDropout: number; dModel: number; refit: boolean; threads: number;
 }
 
@@ -78,7 +79,7 @@ export function trainFlags(args: string[], cwd: string): { file: string | null; 
     patience: { type: 'string' }, out: { type: 'string' }, 'label-col': { type: 'string' }, 'text-col': { type: 'string' },
     resume: { type: 'boolean' }, backend: { type: 'string' }, quiet: { type: 'boolean', short: 'q' },
     'weight-decay': { type: 'string' }, 'token-dropout': { type: 'string' }, 'd-model': { type: 'string' },
-    'no-refit': { type: 'boolean' }, threads: { type: 'string' },
+    'no-refit': { type: 'boolean' }, threads: { type: 'string' }, delimiter: { type: 'string' },
   });
   if (positionals.length > 1) throw new UsageError(`train: expected one CSV file, got ${positionals.length} arguments`);
   const model = choiceFlag(v.model, 'model', 'pooling', ['transformer', 'pooling'] as const);
@@ -93,9 +94,10 @@ export function trainFlags(args: string[], cwd: string): { file: string | null; 
     seed: intFlag(v.seed, 'seed', 0, 0, 2 ** 31 - 1),
     valSplit: floatFlag(v['val-split'], 'val-split', 0.2, (x) => x >= 0 && x < 1, 'a fraction in [0, 1)'),
     patience: intFlag(v.patience, 'patience', d.patience, 0, 100000),
-    out: resolve(cwd, v.out === undefined ? 'model.safetensors' : nonEmpty(v.out, 'out')),
+    out: resolve(cwd, v.out === undefined ? 'model.safetensors' : fileFlag(nonEmpty(v.out, 'out'), '--out')),
     labelCol: String(v['label-col'] ?? 'label'),
     textCol: String(v['text-col'] ?? 'sequence'),
+    delimiter: delimiterFlag(v.delimiter),
     resume: !!v.resume,
     backend: v.backend === undefined ? undefined : choiceFlag(v.backend, 'backend', 'wasm', ['wasm', 'wasm-scalar', 'js'] as const),
     quiet: !!v.quiet,
@@ -125,36 +127,69 @@ export async function train(args: string[], io: Io): Promise<number> {
   const { file, flags: f, help } = trainFlags(args, io.cwd);
   if (help) { io.stdout.write(HELP); return 0; }
   if (!file) throw new UsageError('train: missing the CSV file (heed train <data.csv>)');
-  checkOutputPath(f.out, '--out');
+  checkOutputPath(f.out, '--out', [file]);
+  checkOutputPath(`${f.out}.ckpt`, 'the checkpoint', [file]);
   if (f.resume && !existsSync(`${f.out}.ckpt`)) throw new HeedError(`--resume: no checkpoint ${f.out}.ckpt to resume from`);
-  // From here on Ctrl-C (or SIGTERM) stops cleanly: the run in progress is cancelled after its
-  // current step, --out is not written, and the exit code is 130. A second Ctrl-C kills at once.
-  const stop: StopSignal = { requested: false, run: null };
-  const onSignal = () => { stop.requested = true; stop.run?.cancel(); };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // From here on SIGINT / SIGTERM end the run at once, whatever it is doing (reading the CSV,
+  // mid-epoch on the worker, between checkpoint writes): the newest epoch not yet on disk is
+  // written to the checkpoint, --out is not written, and the exit code is 130. Every file write is
+  // synchronous and atomic, and a signal handler runs between JavaScript tasks, so it never sees a
+  // half-written file; nothing else needs to stop gracefully (the worker ends with the process).
+  const st: RunState = { saved: 0, phase: '', pending: null, ckptPath: `${f.out}.ckpt`, out: f.out };
+  const onSignal = () => {
+    try {
+      flushCheckpoint(st);
+    } catch { /* the last checkpoint on disk stays intact */ }
+    if (io.stderr.isTTY) io.stderr.write('\r\x1b[2K');
+    io.stderr.write(interruptedLine(st));
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
-    return await trainRun(file, f, io, stop);
+    return await trainRun(file, f, io, st);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
 }
 
-interface StopSignal { requested: boolean; run: FitRun | null }
-
-async function trainRun(file: string, f: TrainFlags, io: Io, stop: StopSignal): Promise<number> {
-  const ckptPath = `${f.out}.ckpt`;
-  const log = (s: string) => { if (!f.quiet) io.stderr.write(s); };
+/** What a signal needs to know about the run in progress. */
+interface RunState {
   /** The epoch held by the checkpoint file of this run (0: none yet). */
-  let saved = 0;
-  const interrupted = (during = '') => {
-    const where = saved > 0 ? `; epoch ${saved} is saved in ${ckptPath} (continue with --resume)` : '';
-    io.stderr.write(`heed: interrupted${during}${where}; ${f.out} was not written\n`);
-    return 130;
-  };
+  saved: number;
+  /** ' while refitting' once the validation phase is over. */
+  phase: string;
+  /** The newest checkpoint not yet written (writes are throttled), and its epoch. */
+  pending: { epoch: number; write(): void } | null;
+  ckptPath: string;
+  out: string;
+}
 
-  const data = await readLabeledCsv(file, { labelCol: f.labelCol, textCol: f.textCol });
+function flushCheckpoint(st: RunState): void {
+  const p = st.pending;
+  st.pending = null;
+  if (p) { p.write(); st.saved = p.epoch; }
+}
+
+function interruptedLine(st: RunState): string {
+  const where = st.saved > 0 ? `; epoch ${st.saved} is saved in ${st.ckptPath} (continue with --resume)` : '';
+  return `heed: interrupted${st.phase}${where}; ${st.out} was not written\n`;
+}
+
+/** Checkpoints are written at most this often (and always after the first epoch, at the end of
+ *  the validation phase and on a signal), so a run of many short epochs does not spend its time
+ *  rewriting the file; the newest one in between is kept in memory. */
+const CHECKPOINT_EVERY_MS = 1000;
+/** Epoch rows kept for the summary table and in checkpoints (plus the best epoch's): a run's
+ *  bookkeeping stays the same size however many epochs it has. */
+export const HISTORY_ROWS = 100;
+
+async function trainRun(file: string, f: TrainFlags, io: Io, st: RunState): Promise<number> {
+  const ckptPath = st.ckptPath;
+  const log = (s: string) => { if (!f.quiet) io.stderr.write(s); };
+
+  const data = await readLabeledCsv(file, { labelCol: f.labelCol, textCol: f.textCol, delimiter: f.delimiter });
   const { classes, ids } = labelsOf(file, data.labels, data.lines);
   const split = stratifiedSplit(ids, f.valSplit, f.seed);
   const trainTexts = Array.from(split.train, (i) => data.texts[i]);
@@ -172,7 +207,7 @@ async function trainRun(file: string, f: TrainFlags, io: Io, stop: StopSignal): 
     resumeFrom = decodeCheckpoint(bytes, ckptPath, layoutOf);
     if (resumeFrom.run !== run) throw new HeedError(`--resume: ${ckptPath} was made from other data or options; run without --resume to start over`);
     tokenizer = Tokenizer.fromJSON(resumeFrom.tokenizer);
-    saved = resumeFrom.epoch;
+    st.saved = resumeFrom.epoch;
   }
   const maxLen = f.maxLen ?? autoMaxLen(trainTexts.map((t) => tokenizer.encode(t).length));
   const encode = (idx: Int32Array) => ({
@@ -185,58 +220,66 @@ async function trainRun(file: string, f: TrainFlags, io: Io, stop: StopSignal): 
     : { kind: 'pooling', vocabSize: tokenizer.vocabSize, dModel: f.dModel, classes: classes.length, seed: f.seed };
 
   const h = await init(f.backend ? { backend: f.backend } : {});
-  if (stop.requested) return interrupted();
-  log(`${data.texts.length} rows, ${classes.length} classes (${classes.map((c) => `${c}: ${countOf(ids, classes.indexOf(c))}`).join(', ')})\n`);
+  const counts = countsOf(ids, classes.length);
+  log(`${data.texts.length} rows, ${classes.length} classes (${summarise(classes.map((c, k) => `${printable(c)}: ${counts[k]}`))})\n`);
   log(`train ${trainSet.labels.length}, validation ${valSet?.labels.length ?? 0}; ${f.tokenizer} vocabulary ${tokenizer.vocabSize}; max length ${maxLen}; ${f.model} model on ${h.backend}\n`);
 
   const progress = new Progress(io.stderr);
-  const history: EpochInfo[] = (resumeFrom?.history as EpochInfo[]) ?? [];
+  const history = new History(resumeFrom?.history as EpochInfo[] | undefined);
   const patience = valSet ? f.patience : 0;
-  // When the saved model is refitted, the first phase only picks the epoch count. A resumed run
-  // replays early stopping over the whole history (the loop sees only the epochs since the
-  // resume), so it stops, and refits, exactly as the uninterrupted run would have.
-  const replay = !!resumeFrom && f.refit && !!valSet;
-  let phaseDone = replay && (history.length >= f.epochs || earlyStop(history, patience).stopped);
+  // A resumed run whose checkpoint holds the last epoch of the validation phase (all epochs done,
+  // or the epoch where early stopping fired: the loop checkpoints it before stopping) has no
+  // validation epochs left: it goes straight to the refit (or, with --no-refit, to the weights
+  // early stopping kept), as the uninterrupted run did.
+  const early = resumeFrom?.early;
+  const resumedStopped = !!resumeFrom && patience > 0 && !!early && early.bestEpoch !== null && early.sinceBest >= patience;
+  const phaseDone = !!resumeFrom && (resumeFrom.epoch >= f.epochs || resumedStopped);
+  let epochsDone = resumeFrom?.epoch ?? 0;
   let result: FitResult | null = null;
   if (!phaseDone) {
+    let lastWrite = -Infinity;
     const fitRun = h.fit({
       modelOptions, data: trainSet, validation: valSet, epochs: f.epochs, batchSize: f.batchSize, lr: f.lr,
       warmup: 0.05, schedule: 'cosine', weightDecay: f.weightDecay, tokenDropout: f.tokenDropout, clipNorm: 1, maxLen, patience, seed: f.seed, threads: f.threads,
       resume: resumeFrom ? { optimizer: resumeFrom.optimizer, epoch: resumeFrom.epoch, early: resumeFrom.early } : undefined,
       ...(resumeFrom ? { model: restoreModel(h, resumeFrom.config, resumeFrom.params) } : {}),
-      onStep: f.quiet ? undefined : (i) => { if (!phaseDone) progress.step(i); },
+      onStep: f.quiet ? undefined : (i) => progress.step(i),
       onEpoch: (e) => {
-        if (phaseDone || stop.requested) return; // an epoch cut short
-        history.push(e);
+        history.add(e);
+        epochsDone = e.epoch;
         if (!f.quiet) progress.epoch(e, f.epochs);
-        if (replay && earlyStop(history, patience).stopped) { phaseDone = true; stop.run?.cancel(); }
       },
       onCheckpoint: (c) => {
-        if (c.epoch > history.length) return; // an epoch past the replayed early stop
-        writeOrFail(ckptPath, 'the checkpoint', encodeCheckpoint({
-          config: c.config, tokenizer: tokenizer.toJSON(), labels: classes, epoch: c.epoch, params: c.params, optimizer: c.optimizer, run, history,
-          early: c.early,
-        }, layoutOf(c.config)));
-        saved = c.epoch;
+        const rows = history.rows();
+        st.pending = {
+          epoch: c.epoch,
+          write: () => writeOrFail(ckptPath, 'the checkpoint', encodeCheckpoint({
+            config: c.config, tokenizer: tokenizer.toJSON(), labels: classes, epoch: c.epoch, params: c.params, optimizer: c.optimizer, run, history: rows,
+            early: c.early,
+          }, layoutOf(c.config))),
+        };
+        if (performance.now() - lastWrite >= CHECKPOINT_EVERY_MS) {
+          flushCheckpoint(st);
+          lastWrite = performance.now();
+        }
       },
     });
-    stop.run = fitRun;
     try {
       result = await fitRun.done;
     } finally {
-      stop.run = null;
       progress.clear();
     }
-    if (stop.requested || (result.cancelled && !phaseDone)) { result.model.dispose(); return interrupted(); }
+    // The refit has no checkpoints: the validation phase's last one must be on disk before it.
+    flushCheckpoint(st);
   }
-  const replayed = earlyStop(history, patience);
-  const bestEpoch = replay ? replayed.best : result!.bestEpoch;
-  const stoppedEarly = replay ? replayed.stopped : !!result?.stoppedEarly;
+  st.phase = ' while refitting';
+  const bestEpoch = phaseDone ? early?.bestEpoch ?? null : result!.bestEpoch;
+  const stoppedEarly = phaseDone ? resumedStopped : result!.stoppedEarly;
   let model = result?.model ?? null;
   if (f.refit && valSet) {
     // The split chose the number of epochs; now train once more on every row for that many epochs
     // (vocabulary rebuilt from all rows), so the saved model learns from all the data.
-    const epochs = bestEpoch ?? history.length;
+    const epochs = bestEpoch ?? epochsDone;
     log(`refitting on all ${data.texts.length} rows for ${epochs} epoch${epochs === 1 ? '' : 's'} (the best on validation)\n`);
     tokenizer = Tokenizer.build(data.texts, { type: f.tokenizer });
     const all = Int32Array.from(ids.keys());
@@ -245,30 +288,48 @@ async function trainRun(file: string, f: TrainFlags, io: Io, stop: StopSignal): 
       warmup: 0.05, schedule: 'cosine', weightDecay: f.weightDecay, tokenDropout: f.tokenDropout, clipNorm: 1, maxLen, seed: f.seed, threads: f.threads,
       onStep: f.quiet ? undefined : (i) => progress.step(i),
     });
-    stop.run = refit;
     let r2: FitResult;
     try {
       r2 = await refit.done;
     } finally {
-      stop.run = null;
       progress.clear();
     }
     model?.dispose();
     model = r2.model;
-    if (stop.requested || r2.cancelled) { model.dispose(); return interrupted(' while refitting'); }
   } else if (!model) {
-    model = restoreModel(h, resumeFrom!.config, resumeFrom!.params);
+    model = restoreModel(h, resumeFrom!.config, resumedStopped && early?.params ? early.params : resumeFrom!.params);
   }
   const bytes = saveModel(model, { tokenizer: tokenizer.toJSON(), labels: classes });
   writeOrFail(f.out, 'the model', bytes);
   rmSync(ckptPath, { force: true });
-  if (!f.quiet && history.length) {
-    io.stderr.write('\n' + table(['epoch', 'loss', 'acc', 'val loss', 'val acc', 'seconds'], history.map(row)));
+  const rows = history.rows();
+  if (!f.quiet && rows.length) {
+    const hidden = epochsDone - rows.length;
+    io.stderr.write('\n' + (hidden > 0 ? `(${hidden.toLocaleString('en')} earlier epochs not shown)\n` : '') + table(['epoch', 'loss', 'acc', 'val loss', 'val acc', 'seconds'], rows.map(row)));
     if (stoppedEarly) io.stderr.write(`stopped early; ${f.refit && valSet ? 'refitted for' : 'kept the weights of'} epoch ${bestEpoch} (best validation loss)\n`);
   }
-  const last = bestRow(history, bestEpoch);
+  const last = bestEpoch !== null ? rows.find((e) => e.epoch === bestEpoch) : rows[rows.length - 1];
   io.stdout.write(`saved ${f.out} (${model.parameterCount.toLocaleString('en')} parameters${last?.valAccuracy !== undefined ? `, validation accuracy ${(last.valAccuracy * 100).toFixed(1)}%` : ''})\n`);
   return 0;
+}
+
+/** The epochs a summary shows: the last HISTORY_ROWS, and the one with the lowest validation loss
+ *  (the epoch early stopping keeps) when it is older than those. */
+export class History {
+  #recent: EpochInfo[] = [];
+  #best: EpochInfo | null = null;
+  constructor(saved: readonly EpochInfo[] = []) {
+    for (const e of saved) this.add(e);
+  }
+  add(e: EpochInfo): void {
+    if (e.valLoss !== undefined && (this.#best === null || e.valLoss < this.#best.valLoss!)) this.#best = e;
+    this.#recent.push(e);
+    if (this.#recent.length > HISTORY_ROWS) this.#recent.splice(0, this.#recent.length - HISTORY_ROWS);
+  }
+  rows(): EpochInfo[] {
+    const b = this.#best;
+    return b && !this.#recent.includes(b) ? [b, ...this.#recent] : [...this.#recent];
+  }
 }
 
 /** Early stopping as the training loop applies it, replayed over a run's epoch history. */
@@ -299,13 +360,10 @@ function row(e: EpochInfo): (string | number)[] {
   return [e.epoch, e.loss.toFixed(4), pct(e.accuracy), e.valLoss === undefined ? '–' : e.valLoss.toFixed(4), pct(e.valAccuracy), e.seconds.toFixed(1)];
 }
 
-function bestRow(h: EpochInfo[], best: number | null): EpochInfo | undefined {
-  return best !== null ? h.find((e) => e.epoch === best) : h[h.length - 1];
-}
 
-function countOf(ids: Int32Array, c: number): number {
-  let n = 0;
-  for (const i of ids) if (i === c) n++;
+function countsOf(ids: Int32Array, K: number): number[] {
+  const n = new Array<number>(K).fill(0);
+  for (const i of ids) n[i]++;
   return n;
 }
 

@@ -61,3 +61,27 @@ export function heat(text: string, w: number, color: boolean): string {
   const r = 255, g = Math.round(255 - 155 * t), b = Math.round(255 - 235 * t);
   return `\x1b[48;2;${r};${g};${b}m\x1b[38;2;0;0;0m${text}\x1b[0m`;
 }
+
+/** A string from a file (a label, a column name) made safe for a terminal and for one line of
+ *  tab-separated output: control characters (C0, DEL, C1 — among them ESC and CSI, which would
+ *  start terminal escape sequences), tabs, line breaks and the Unicode line and paragraph
+ *  separators become visible escapes such as \n, \t and \x1b. Other text is unchanged. */
+export function printable(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    const code = c.charCodeAt(0);
+    return named[c] ?? (code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`);
+  });
+}
+
+/** JSON for stdout: JSON.stringify leaves DEL and the C1 controls (CSI among them) raw; escaped
+ *  here as \u00XX, which any JSON reader decodes to the same string. */
+export function jsonLine(v: unknown): string {
+  return JSON.stringify(v).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n';
+}
+
+/** Up to `max` items joined with ', ', then "and N more": a list that stays one short line
+ *  however many labels a file has. */
+export function summarise(items: readonly string[], max = 10): string {
+  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${(items.length - max).toLocaleString('en')} more`;
+}

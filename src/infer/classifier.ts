@@ -6,7 +6,7 @@ import { HeedError } from '../errors.js';
 import { InferenceContext } from '../inference-context.js';
 import { loadModel } from '../io/model-file.js';
 import type { Model } from '../nn/model.js';
-import { explainText, predictionOf, type Explanation, type Loaded, type Prediction } from './explain.js';
+import { explainText, noTokens, predictionOf, type Explanation, type Loaded, type Prediction } from './explain.js';
 import { probabilities } from './probabilities.js';
 
 export type { Explanation, Prediction };
@@ -23,25 +23,37 @@ export interface Classifier {
   readonly tokenizer: Tokenizer;
   /** Label strings in class-id order. */
   readonly labels: readonly string[];
-  /** Texts are cut to this many tokens (the transformer's maxLen; 4096 for the pooling model). */
+  /** Texts are cut to this many tokens (the transformer's maxLen; 4096 for the pooling model);
+   *  a prediction says so with `truncated: true`. */
   readonly maxLen: number;
-  /** The most probable label of each text, its probability and every label's, in input order. */
+  /** The most probable label of each text, its probability and every label's, in input order, and
+   *  whether the text was cut to maxLen tokens. A text with no tokens (empty, or only whitespace)
+   *  is a HeedError naming its index: there is nothing to classify. */
   predict(texts: readonly string[]): Prediction[];
-  /** predict() for one text, with its pieces and the attention weight of each. */
+  /** predict() for one text, with its pieces (at most maxLen) and the attention weight of each. */
   explain(text: string): Explanation;
   /** Frees the model's memory; using the classifier afterwards throws. */
   dispose(): void;
 }
 
-/** Probabilities [texts.length, K] for already loaded model parts, BATCH texts per forward pass,
- *  each batch padded to its longest text (as `heed eval` batches). */
-export function predictProbabilities(loaded: Loaded, texts: readonly string[]): Float32Array {
-  const { model, tokenizer, maxLen } = loaded;
-  const C = model.config.classes, K = Math.max(2, C), out = new Float32Array(texts.length * K);
-  for (let start = 0; start < texts.length; start += BATCH) {
-    const n = Math.min(BATCH, texts.length - start);
-    const seqs = texts.slice(start, start + n).map((t) => tokenizer.encode(t, maxLen));
-    const { tokens, shape } = makeBatch(seqs, new Int32Array(n), Int32Array.from(seqs.keys()), maxLen);
+/** A text as the model reads it: its first maxLen token ids, and whether it had more (the rest was
+ *  cut). Pieces are counted up to maxLen + 1 only, so truncation is known without keeping more. */
+export interface EncodedText { ids: Int32Array; truncated: boolean }
+
+export function encodeText(loaded: Loaded, text: string): EncodedText {
+  const ids = loaded.tokenizer.encode(text, loaded.maxLen + 1);
+  return ids.length > loaded.maxLen ? { ids: ids.subarray(0, loaded.maxLen), truncated: true } : { ids, truncated: false };
+}
+
+/** Probabilities [seqs.length, K] for token-id sequences of at most maxLen ids, BATCH per forward
+ *  pass, each batch padded to its longest sequence (as `heed eval` batches). */
+export function sequenceProbabilities(loaded: Loaded, seqs: readonly Int32Array[]): Float32Array {
+  const { model, maxLen } = loaded;
+  const C = model.config.classes, K = Math.max(2, C), out = new Float32Array(seqs.length * K);
+  for (let start = 0; start < seqs.length; start += BATCH) {
+    const n = Math.min(BATCH, seqs.length - start);
+    const batch = seqs.slice(start, start + n);
+    const { tokens, shape } = makeBatch(batch, new Int32Array(n), Int32Array.from(batch.keys()), maxLen);
     const logits = model.forward(tokens, shape);
     try {
       out.set(probabilities(logits.toArray(), n, C), start * K);
@@ -50,6 +62,11 @@ export function predictProbabilities(loaded: Loaded, texts: readonly string[]): 
     }
   }
   return out;
+}
+
+/** Probabilities [texts.length, K] for already loaded model parts (texts cut to maxLen tokens). */
+export function predictProbabilities(loaded: Loaded, texts: readonly string[]): Float32Array {
+  return sequenceProbabilities(loaded, texts.map((t) => encodeText(loaded, t).ids));
 }
 
 function checkTexts(texts: unknown): readonly string[] {
@@ -85,8 +102,11 @@ export function loadClassifier(ctx: InferenceContext, bytes: Uint8Array, what = 
   return {
     model, tokenizer, labels, maxLen,
     predict(texts) {
-      const probs = predictProbabilities(loaded, checkTexts(texts));
-      return texts.map((_, r) => predictionOf(labels, probs, r));
+      const encoded = checkTexts(texts).map((t) => encodeText(loaded, t));
+      const empty = encoded.findIndex((e) => e.ids.length === 0);
+      if (empty >= 0) throw new HeedError(`predict: ${noTokens(`texts[${empty}]`)}`);
+      const probs = sequenceProbabilities(loaded, encoded.map((e) => e.ids));
+      return encoded.map((e, r) => predictionOf(labels, probs, r, e.truncated));
     },
     explain(text) {
       if (typeof text !== 'string') throw new HeedError(`explain: text must be a string, got ${text === null ? 'null' : typeof text}`);

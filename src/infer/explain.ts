@@ -4,12 +4,14 @@
 // positions mean pooling reads — so a token's share says how much of the pooled representation
 // flows from it. Pure functions over a loaded model; shared by heed/infer and `heed explain`.
 import type { Tokenizer } from '../data/tokenizer.js';
+import { HeedError } from '../errors.js';
 import type { Model } from '../nn/model.js';
 import type { Tensor } from '../tensor.js';
 import { argmaxRows, probabilities } from './probabilities.js';
 
-/** A prediction: the most probable label, its probability, and every label's. */
-export interface Prediction { label: string; probability: number; probabilities: Record<string, number> }
+/** A prediction: the most probable label, its probability, and every label's; truncated: the text
+ *  had more tokens than the model's maxLen and only the first maxLen were read. */
+export interface Prediction { label: string; probability: number; probabilities: Record<string, number>; truncated: boolean }
 
 /** A prediction with the text's pieces (tokens as they appear) and each one's attention weight. */
 export interface Explanation extends Prediction { pieces: string[]; weights: number[] }
@@ -42,19 +44,26 @@ export function rollout(layers: Float32Array[], H: number, T: number): number[] 
   return w;
 }
 
+/** The message for a text with no tokens: there is nothing to classify, and a prediction for it
+ *  would be the model's bias dressed up as an answer. */
+export const noTokens = (what: string): string => `${what} has no tokens (it is empty or only whitespace); there is nothing to classify`;
+
 /** Row `r` of probabilities [n, K] as a Prediction. */
-export function predictionOf(labels: readonly string[], probs: Float32Array, r: number): Prediction {
+export function predictionOf(labels: readonly string[], probs: Float32Array, r: number, truncated = false): Prediction {
   const K = labels.length, c = argmaxRows(probs.subarray(r * K, (r + 1) * K), 1, K)[0];
   // fromEntries defines own properties: a label such as "__proto__" stays a key like any other.
   const probabilities = Object.fromEntries(labels.map((l, k) => [l, probs[r * K + k]])) as Record<string, number>;
-  return { label: labels[c], probability: probs[r * K + c], probabilities };
+  return { label: labels[c], probability: probs[r * K + c], probabilities, truncated };
 }
 
 /** The prediction for one text and the attention weight of each of its pieces. */
 export function explainText(loaded: Loaded, text: string): Explanation {
   const { model, tokenizer, labels, maxLen } = loaded;
-  const { pieces, ids } = tokenizer.encodeWithPieces(text, maxLen);
-  const T = Math.max(1, ids.length), tokens = new Int32Array(T);
+  const all = tokenizer.encodeWithPieces(text, maxLen + 1);
+  const truncated = all.ids.length > maxLen;
+  const pieces = truncated ? all.pieces.slice(0, maxLen) : all.pieces, ids = truncated ? all.ids.subarray(0, maxLen) : all.ids;
+  if (ids.length === 0) throw new HeedError(`explain: ${noTokens('the text')}`);
+  const T = ids.length, tokens = new Int32Array(T);
   tokens.set(ids);
   const { logits, attention } = model.forward(tokens, [1, T], { returnAttention: true });
   const probs = probabilities(logits.toArray(), 1, model.config.classes);
@@ -68,7 +77,7 @@ export function explainText(loaded: Loaded, text: string): Explanation {
     weights = Array.from((attention as Tensor).toArray());
     (attention as Tensor).dispose();
   }
-  return { ...predictionOf(labels, probs, 0), pieces, weights: weights.slice(0, pieces.length) };
+  return { ...predictionOf(labels, probs, 0, truncated), pieces, weights: weights.slice(0, pieces.length) };
 }
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
@@ -85,7 +94,7 @@ export function explanationHtml(e: Explanation, text: string): string {
 .src{color:#666;font-size:.9em}</style></head>
 <body><h1>Prediction: ${esc(e.label)} <small>(${(e.probability * 100).toFixed(1)}%)</small></h1>
 <p class="tokens">${spans}</p>
-<p>Darker tokens received more attention (hover for the weight).</p>
+<p>Darker tokens received more attention (hover for the weight).</p>${e.truncated ? `\n<p class="note">The text is longer than the model reads: only its first ${e.pieces.length} tokens were used.</p>` : ''}
 <table>${probs}</table>
 <p class="src">Input: ${esc(text)}</p>
 </body></html>

@@ -29,9 +29,23 @@ export interface CsvParserOptions {
   maxRecordChars?: number;
   /** Default MAX_RECORD_FIELDS. */
   maxFields?: number;
+  /** The field separator, one character other than a quote or a line end (default ','). */
+  delimiter?: string;
+}
+
+/** The delimiter a user names: 'tab' (or a tab), or one character that is not a quote or a line end. */
+export function checkDelimiter(d: string | undefined, what = 'delimiter'): string {
+  if (d === undefined) return ',';
+  const c = d === 'tab' || d === '\\t' ? '\t' : d;
+  if (c.length !== 1 || c === '"' || c === '\r' || c === '\n') {
+    throw new HeedError(`${what} must be one character other than a quote or a line end (or 'tab'), got ${JSON.stringify(d)}`);
+  }
+  return c;
 }
 
 const CR = 13, LF = 10, QUOTE = 34;
+
+const TSV_HINT = 'the header is separated by tabs, not commas: for a TSV file pass --delimiter tab';
 
 const enum State {
   /** Between records: line ends here are record terminators or blank lines, skipped. */
@@ -75,17 +89,34 @@ export class CsvParser {
   private recordStart = 0;
   private readonly maxChars: number;
   private readonly maxFields: number;
+  private readonly delimiter: string;
+  private readonly delimiterCode: number;
+  /** Set when the first record (the header) is one comma-less field holding tabs: a TSV read as
+   *  CSV, which later errors mention, since "stray quote" alone would not tell the user why. */
+  private tabHeader = false;
+  private records = 0;
 
   constructor(readonly source: string, options: CsvParserOptions = {}) {
     this.maxChars = options.maxRecordChars ?? MAX_RECORD_CHARS;
     this.maxFields = options.maxFields ?? MAX_RECORD_FIELDS;
+    this.delimiter = checkDelimiter(options.delimiter);
+    this.delimiterCode = this.delimiter.charCodeAt(0);
+  }
+
+  /** Whether the header looked tab-separated while the delimiter is not a tab. */
+  get looksTabSeparated(): boolean { return this.tabHeader; }
+
+  private endRecord(out: CsvRecord[]): void {
+    if (this.records++ === 0 && this.delimiter !== '\t' && this.fields.length === 1 && this.fields[0].includes('\t')) this.tabHeader = true;
+    out.push({ fields: this.fields, line: this.recordLine });
+    this.fields = [];
   }
 
   /** The 1-based line of the next character the parser will read (after everything pushed so far). */
   get line(): number { return this.lineNo; }
 
   private fail(line: number, problem: string): never {
-    throw new HeedError(`${this.source}:${line}: ${problem}`);
+    throw new HeedError(`${this.source}:${line}: ${problem}${this.tabHeader ? `; ${TSV_HINT}` : ''}`);
   }
 
   /** The record has run past maxChars characters: checked at every position the parser jumps to,
@@ -148,7 +179,7 @@ export class CsvParser {
           else this.state = State.Unquoted;
           break;
         case State.Unquoted: {
-          if (pComma !== -1 && pComma < i) pComma = t.indexOf(',', i);
+          if (pComma !== -1 && pComma < i) pComma = t.indexOf(this.delimiter, i);
           if (pQuote !== -1 && pQuote < i) pQuote = t.indexOf('"', i);
           if (pCR !== -1 && pCR < i) pCR = t.indexOf('\r', i);
           if (pLF !== -1 && pLF < i) pLF = t.indexOf('\n', i);
@@ -164,8 +195,8 @@ export class CsvParser {
             this.fail(this.lineNo, 'stray quote in an unquoted field (RFC 4180: a field containing quotes must be enclosed in quotes, with each inner quote doubled)');
           }
           this.addField(this.takeField(t.slice(i, j)));
-          if (c === 44 /* , */) { this.state = State.FieldStart; i = j + 1; }
-          else { out.push({ fields: this.fields, line: this.recordLine }); this.fields = []; this.state = State.RecordStart; i = j; }
+          if (c === this.delimiterCode) { this.state = State.FieldStart; i = j + 1; }
+          else { this.endRecord(out); this.state = State.RecordStart; i = j; }
           break;
         }
         case State.Quoted: {
@@ -181,14 +212,13 @@ export class CsvParser {
         case State.QuotedQuote: {
           const c = t.charCodeAt(i);
           if (c === QUOTE) { this.parts.push('"'); this.state = State.Quoted; i++; }
-          else if (c === 44 /* , */) { this.addField(this.takeField('')); this.state = State.FieldStart; i++; }
+          else if (c === this.delimiterCode) { this.addField(this.takeField('')); this.state = State.FieldStart; i++; }
           else if (c === CR || c === LF) {
             this.addField(this.takeField(''));
-            out.push({ fields: this.fields, line: this.recordLine });
-            this.fields = [];
+            this.endRecord(out);
             this.state = State.RecordStart;
           } else {
-            this.fail(this.lineNo, `unexpected character ${showChar(t[i])} after the closing quote of a quoted field (expected a comma or the end of the line; write a quote inside a quoted field as "")`);
+            this.fail(this.lineNo, `unexpected character ${showChar(t[i])} after the closing quote of a quoted field (expected ${this.delimiter === ',' ? 'a comma' : `the delimiter ${showChar(this.delimiter)}`} or the end of the line; write a quote inside a quoted field as "")`);
           }
           break;
         }
@@ -210,10 +240,10 @@ export class CsvParser {
       case State.Unquoted:
       case State.QuotedQuote: {
         this.addField(this.takeField(''));
-        const rec = { fields: this.fields, line: this.recordLine };
-        this.fields = [];
+        const out: CsvRecord[] = [];
+        this.endRecord(out);
         this.state = State.RecordStart;
-        return [rec];
+        return out;
       }
     }
   }
@@ -273,7 +303,7 @@ function fileError(path: string, e: unknown): HeedError {
  * is an error naming its line, so even a multi-gigabyte line is read in bounded memory.
  * Invalid UTF-8 is an error naming the line of the first invalid byte.
  */
-export async function* readCsvFile(path: string): AsyncGenerator<CsvRecord> {
+export async function* readCsvFile(path: string, options: CsvParserOptions = {}): AsyncGenerator<CsvRecord> {
   let fh;
   try {
     fh = await open(path, 'r');
@@ -281,7 +311,7 @@ export async function* readCsvFile(path: string): AsyncGenerator<CsvRecord> {
     throw fileError(path, e);
   }
   try {
-    const parser = new CsvParser(path);
+    const parser = new CsvParser(path, options);
     // ignoreBOM: pass a leading BOM through so that the parser (the one place that knows) strips it.
     const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
     const buf = new Uint8Array(CSV_CHUNK_BYTES);
@@ -333,7 +363,11 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 export interface LabeledTexts { header: string[]; labels: string[]; texts: string[]; lines: number[] }
 
-export interface LabeledCsvOptions { labelCol?: string; textCol?: string }
+export interface LabeledCsvOptions {
+  labelCol?: string; textCol?: string;
+  /** The field separator (default ','; 'tab' or '\t' for TSV). */
+  delimiter?: string;
+}
 
 /** Finds a header column by name: exact match after trimming, else a unique case-insensitive one. */
 function findColumn(header: string[], name: string, source: string, line: number, flag: string): number {
@@ -374,7 +408,8 @@ class LabeledCollector {
         const what = missing.length === 1 ? `no column ${q(missing[0])}` : `no columns ${missing.map(q).join(' and ')}`;
         const found = header.slice(0, 20).map((h) => q(h.length > 40 ? `${h.slice(0, 40)}…` : h)).join(', ') +
           (header.length > 20 ? ` and ${header.length - 20} more` : '');
-        throw new HeedError(`${source}:${rec.line}: the header has ${what} (columns found: ${found}); name the label and text columns with --label-col / --text-col`);
+        const tabs = header.length === 1 && header[0].includes('\t') && checkDelimiter(this.options.delimiter) !== '\t';
+        throw new HeedError(`${source}:${rec.line}: the header has ${what} (columns found: ${found}); ${tabs ? TSV_HINT : 'name the label and text columns with --label-col / --text-col'}`);
       }
       if (li === ti) {
         throw new HeedError(`${source}:${rec.line}: the label column and the text column are the same column ${q(header[li])}; choose different ones with --label-col / --text-col`);
@@ -412,14 +447,14 @@ class LabeledCollector {
  */
 export async function readLabeledCsv(path: string, options: LabeledCsvOptions = {}): Promise<LabeledTexts> {
   const c = new LabeledCollector(path, options);
-  for await (const rec of readCsvFile(path)) c.add(rec);
+  for await (const rec of readCsvFile(path, { delimiter: options.delimiter })) c.add(rec);
   return c.finish();
 }
 
 /** The same from a string already in memory (browsers, tests); `source` names it in errors. */
 export function parseLabeledCsv(text: string, source: string, options: LabeledCsvOptions = {}): LabeledTexts {
   const c = new LabeledCollector(source, options);
-  const p = new CsvParser(source);
+  const p = new CsvParser(source, { delimiter: options.delimiter });
   for (const rec of p.push(text)) c.add(rec);
   for (const rec of p.end()) c.add(rec);
   return c.finish();

@@ -54,7 +54,7 @@ describe('loadClassifier', () => {
     const c = await infer.init();
     const clf = infer.loadClassifier(c, files[kind]);
     const K = clf.labels.length;
-    const many = Array.from({ length: 150 }, (_, i) => texts[i % texts.length] + (i % 3 ? ' goal' : '')); // > one batch
+    const many = Array.from({ length: 150 }, (_, i) => texts[i % texts.length] + (i % 3 ? ' goal' : ' rain')); // > one batch, none empty
     const got = clf.predict(many);
     expect(got).toHaveLength(many.length);
     // The reference: the training side's evaluation over the same model file in the full library.
@@ -80,9 +80,26 @@ describe('loadClassifier', () => {
     expect(e.weights).toHaveLength(e.pieces.length);
     expect(e.weights.reduce((a, b) => a + b)).toBeCloseTo(1, 4);
     const [p] = clf.predict([text]);
-    expect({ label: e.label, probability: e.probability, probabilities: e.probabilities }).toEqual(p);
+    expect({ label: e.label, probability: e.probability, probabilities: e.probabilities, truncated: e.truncated }).toEqual(p);
     expect(e).toEqual(explainText(clf, text));
     expect(infer.explanationHtml(e, text)).toContain(`Prediction: ${e.label}`);
+    clf.dispose();
+  });
+  it.each(['transformer', 'pooling'] as const)('%s: an empty text is a HeedError naming it; a text past maxLen says truncated', async (kind) => {
+    const clf = infer.loadClassifier(await infer.init(), files[kind]);
+    expect(() => clf.predict(['goal', '', 'rain'])).toThrow(/^predict: texts\[1\] has no tokens \(it is empty or only whitespace\)/);
+    expect(() => clf.predict(['goal', ' \t\n '])).toThrow(/texts\[1\] has no tokens/);
+    expect(() => clf.explain('')).toThrow(/^explain: the text has no tokens/);
+    const fits = Array(clf.maxLen).fill('goal').join(' '), long = fits + ' rain';
+    const [a, b] = clf.predict([fits, long]);
+    expect([a.truncated, b.truncated]).toEqual([false, true]);
+    expect(b.probabilities).toEqual(clf.predict([fits])[0].probabilities); // the cut text is what was read
+    const e = clf.explain(long);
+    expect(e.truncated).toBe(true);
+    expect(e.pieces).toHaveLength(clf.maxLen);
+    expect(clf.explain(fits).truncated).toBe(false);
+    expect(infer.explanationHtml(e, long)).toContain(`only its first ${clf.maxLen} tokens were used`);
+    expect(infer.explanationHtml(clf.explain(fits), fits)).not.toContain('tokens were used');
     clf.dispose();
   });
   it('classes: 1 reads as two labels, negative first', async () => {

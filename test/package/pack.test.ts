@@ -56,7 +56,7 @@ describe('npm pack → npm install into an empty project', () => {
     };
     const targets = Object.values(pkg.exports).flatMap((t) => (typeof t === 'string' ? [t] : Object.values(t)));
     for (const t of [...targets, ...Object.values(pkg.bin)]) expect(existsSync(join(pkgDir, t)), t).toBe(true);
-    expect(Object.keys(pkg.dependencies ?? {})).toEqual(['@assemblyscript/loader']);
+    expect(Object.keys(pkg.dependencies ?? {})).toEqual(['@assemblyscript/loader', 'tinybench']); // tinybench: heed bench
   });
 
   it('ESM: trains with heed on a worker, predicts with heed/infer from the saved file and from a precompiled module, steps data-parallel', async () => {
@@ -124,6 +124,8 @@ describe('npm pack → npm install into an empty project', () => {
     expect(help.code, help.stderr).toBe(0);
     expect(help.stdout).toMatch(/^heed — attention models/);
     expect(help.stdout).toContain('heed train <data.csv>');
+    const benchHelp = await run('npx', ['--no-install', 'heed', 'bench', '--help'], { cwd: app, env: env(), timeoutMs: TIMEOUT });
+    expect(benchHelp.code, benchHelp.stderr).toBe(0); // loads the bench runner (tinybench) from the installed dependencies
     const version = await run('npx', ['--no-install', 'heed', '--version'], { cwd: app, env: env(), timeoutMs: TIMEOUT });
     expect(version.stdout.trim()).toMatch(/^heed \d+\.\d+\.\d+/);
     // predict runs on heed/infer's init, which reads the installed build/*.wasm (the model file is the ESM test's).
