@@ -366,7 +366,7 @@ if (!haveChromium && process.env.CI) {
       const widths = await page.evaluate(() => ({
         page: document.documentElement.scrollWidth, screen: document.documentElement.clientWidth,
         table: document.getElementById('history')!.getBoundingClientRect().right,
-        wider: [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+        wider: Array.from(document.querySelectorAll('body *')).filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
           .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className}`),
       }));
       expect(widths.page).toBe(390);
