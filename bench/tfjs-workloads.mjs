@@ -1,4 +1,4 @@
-// The reference workloads of shared/spec/WORKLOADS.md written with TensorFlow.js ops, the peer issue 5
+// The reference workloads of bench/README.md written with TensorFlow.js ops, the peer issue 5
 // compares heed against: K1 (matmul), K2 (attention forward + backward), W1/W2 (train steps), I1/I2
 // (inference), on tfjs's 'wasm' backend (XNNPACK, single-threaded in Node) and its 'cpu' backend
 // (plain JS). Same shapes, same token ids and the same FLOP counts as heed's workloads
@@ -127,7 +127,7 @@ function linearParams(inDim, outDim, seed) {
 }
 
 /**
- * attentionPoolingClassifier (shared/spec/API.md): e = embed(tok); s = attn(e), a Linear(d, 1);
+ * attentionPoolingClassifier (the README's Models section): e = embed(tok); s = attn(e), a Linear(d, 1);
  * softmax of s over non-padding positions; pooled = Σ w·e; head(pooled).
  */
 export function poolingModel({ vocabSize, dModel, classes, seed }, state) {
@@ -157,7 +157,7 @@ export function poolingModel({ vocabSize, dModel, classes, seed }, state) {
 }
 
 /**
- * transformerClassifier (shared/spec/API.md): embed(tok) + pos_embed(arange(T)); `layers` pre-norm
+ * transformerClassifier (the README's Models section): embed(tok) + pos_embed(arange(T)); `layers` pre-norm
  * encoder layers (x += SA(LN1(x)) with key padding mask; x += linear2(GELU-tanh(linear1(LN2(x)))));
  * final LayerNorm; mean over non-padding positions; linear head. Dropout 0.
  */

@@ -1,3 +1,11 @@
+/**
+ * heed: attention text classifiers trained and run on a WebAssembly SIMD core. Everything: {@link init}
+ * (a {@link Context} with tensors, ops, models, optimizers, training and model files), {@link Tokenizer},
+ * the data helpers {@link indexLabels} and {@link stratifiedSplit}, and {@link loadClassifier}.
+ * The inference-only subset is `heed/infer`.
+ *
+ * @module heed
+ */
 import { Context } from './context.js';
 import { inlineWasm } from './backends/wasm-inline.js';
 import { initWith, type InitOptions } from './init.js';
@@ -19,7 +27,12 @@ export type { StepInfo, EpochInfo, TrainResult, Schedule } from './train/loop.js
 export type { InitOptions } from './init.js';
 export type { InferenceContext } from './inference-context.js';
 export type { InferenceOps } from './ops/inference.js';
-export { decodeSafetensors, encodeSafetensors } from './io/safetensors.js';
+export type { MatmulOptions, AttentionOptions, AdamwOptions } from './ops/index.js';
+export type { AttentionSaved } from './ops/attention.js';
+export type { OptimizerState } from './worker/protocol.js';
+export type { EarlyState } from './train/loop.js';
+export { indexLabels, stratifiedSplit } from './data/dataset.js';
+export { decodeSafetensors, encodeSafetensors, type DecodedSafetensors, type NamedTensor } from './io/safetensors.js';
 export { Tokenizer, type TokenizerJSON, type TokenizerOptions, type TokenizerType } from './data/tokenizer.js';
 export { loadClassifier, type Classifier } from './infer/classifier.js';
 export { explanationHtml, rollout, type Explanation, type Prediction } from './infer/explain.js';

@@ -1,7 +1,12 @@
-// heed/infer: load a model file, predict, explain — and nothing that trains. The edge entry: no
-// optimizer, training loop, worker, CSV reader or checkpoint code is reachable from here (a test
-// walks the import graph and searches the bundle). init() takes the same options as heed's and
-// returns an InferenceContext: tensors, the forward ops, models, loadModel / saveModel, memory().
+/**
+ * heed/infer: load a model file, predict, explain — and nothing that trains. The edge entry: no
+ * optimizer, training loop, worker, CSV reader or checkpoint code is reachable from here (a test
+ * walks the import graph and searches the bundle). {@link init} takes the same options as heed's
+ * and returns an {@link InferenceContext}: tensors, the forward ops, models, loadModel / saveModel,
+ * memory(). Every type here is the same as heed's.
+ *
+ * @module heed/infer
+ */
 import { InferenceContext } from './inference-context.js';
 import { wasmFiles } from './backends/wasm-files.js';
 import { initWith, type InitOptions } from './init.js';
@@ -14,6 +19,7 @@ export { explanationHtml, rollout, type Explanation, type Prediction } from './i
 export { probabilities } from './infer/probabilities.js';
 export type { InferenceContext } from './inference-context.js';
 export type { InferenceOps } from './ops/inference.js';
+export type { MatmulOptions, AttentionOptions } from './ops/index.js';
 export type { InitOptions } from './init.js';
 export type { BackendName } from './backends/backend.js';
 export type { Features } from './backends/wasm.js';

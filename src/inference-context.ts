@@ -10,6 +10,7 @@ import { AttentionPoolingClassifier, type PoolingOptions } from './nn/pooling.js
 import { TransformerClassifier, type TransformerOptions } from './nn/transformer.js';
 import type { Model } from './nn/model.js';
 import { loadModel, saveModel, type LoadedModel, type ModelFileExtras } from './io/model-file.js';
+import type { TokenizerJSON } from './data/tokenizer.js';
 
 /** One init() of heed/infer: a backend with its own storage (one WebAssembly instance and memory for
  *  wasm), tensors, the forward ops, models and model files; no training code. The full library's
@@ -91,7 +92,7 @@ export class InferenceContext {
     return this.empty(validShape('zeros', shape));
   }
 
-  /** A pre-norm transformer encoder classifier (see API.md for the exact PyTorch model). */
+  /** A pre-norm transformer encoder classifier: layer for layer the PyTorch model the README's Models section spells out. */
   transformerClassifier(options: TransformerOptions): TransformerClassifier {
     return this.atomic(() => new TransformerClassifier(this, options));
   }
@@ -107,9 +108,13 @@ export class InferenceContext {
     return saveModel(model, extras);
   }
 
-  /** A model (in this context), tokenizer JSON and labels from safetensors bytes; validates everything. */
-  loadModel(bytes: Uint8Array): LoadedModel {
-    return this.atomic(() => loadModel(this, bytes));
+  /** A model (in this context), the tokenizer's JSON form and the labels from safetensors bytes.
+   *  Validates everything but the tokenizer, which comes back as the file holds it: a
+   *  {@link TokenizerJSON} in files written with a Tokenizer (`heed train`, `saveModel(model,
+   *  { tokenizer })`), `null` in files saved without one. `Tokenizer.fromJSON(tokenizer)` checks it
+   *  and gives the Tokenizer back (a HeedError names the field at fault); `loadClassifier` does both. */
+  loadModel(bytes: Uint8Array): LoadedModel & { tokenizer: TokenizerJSON | null } {
+    return this.atomic(() => loadModel(this, bytes)) as LoadedModel & { tokenizer: TokenizerJSON | null };
   }
 
   /** @internal */

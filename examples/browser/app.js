@@ -8,16 +8,17 @@
 // WebAssembly core, falling back to the scalar build where the browser lacks SIMD.
 //
 // window.heedApp exposes a little state for the end-to-end test (test/browser/app.test.ts).
-import { init, loadClassifier, Tokenizer } from '../../dist/bundle/heed.js';
+import { indexLabels, init, loadClassifier, stratifiedSplit, Tokenizer } from '../../dist/bundle/heed.js';
 
 const $ = (id) => document.getElementById(id);
 const el = {
   error: $('error'), frames: $('frames'), spinner: $('spinner'), backend: $('backend'), backendSelect: $('backend-select'),
   csv: $('csv'), csvFile: $('csv-file'), loadExample: $('load-example'), dataInfo: $('data-info'),
-  kind: $('model-kind'), epochs: $('epochs'), batchSize: $('batch-size'), valSplit: $('val-split'),
-  train: $('train'), cancel: $('cancel'), progress: $('progress'), chart: $('chart'), history: $('history'),
-  text: $('text'), prediction: $('prediction'), heatmap: $('heatmap'), probabilities: $('probabilities'),
-  download: $('download'), modelFile: $('model-file'), modelInfo: $('model-info'),
+  kind: $('model-kind'), tokenizer: $('tokenizer'), epochs: $('epochs'), patience: $('patience'),
+  batchSize: $('batch-size'), valSplit: $('val-split'),
+  train: $('train'), cancel: $('cancel'), trainError: $('train-error'), progress: $('progress'), chart: $('chart'), history: $('history'),
+  text: $('text'), textNote: $('text-note'), prediction: $('prediction'), heatmap: $('heatmap'), probabilities: $('probabilities'),
+  download: $('download'), modelFile: $('model-file'), modelError: $('model-error'), modelInfo: $('model-info'),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -29,6 +30,8 @@ const app = {
   /** Data-parallel threads for training, from ?threads= (default 1; more needs a cross-origin
    *  isolated page: serve.mjs --isolate). */
   threads: 1,
+  /** Why training cannot start whatever the data (a ?threads= the page cannot honour), or null. */
+  trainBlocked: null,
   frames: 0,
   /** Longest gap between two animation frames while the last training ran (ms). */
   maxFrameGapMs: 0,
@@ -47,15 +50,21 @@ window.heedApp = app;
 // ---------------------------------------------------------------------------------------------
 // Errors
 
-function showError(e) {
+/** Shows an error next to what caused it (`where`: the section's alert; the page's top one by
+ *  default) and scrolls it into view: a message above the fold is a message nobody reads. */
+function showError(e, where = el.error) {
   const msg = e instanceof Error ? `${e.name === 'HeedError' || e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e);
-  el.error.textContent = msg;
-  el.error.hidden = false;
+  where.textContent = msg;
+  where.hidden = false;
+  where.scrollIntoView?.({ block: 'nearest' });
   console.error(e);
 }
 function clearError() {
-  el.error.hidden = true;
-  el.error.textContent = '';
+  for (const where of [el.error, el.modelError, el.trainError]) {
+    if (where === el.trainError && app.trainBlocked) continue;   // stays until the page is reloaded right
+    where.hidden = true;
+    where.textContent = '';
+  }
 }
 window.addEventListener('unhandledrejection', (e) => showError(e.reason));
 
@@ -146,48 +155,6 @@ function readLabeledCsv(text) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Labels → class ids and a seeded stratified split (the same rules as heed's src/data/dataset.ts:
-// classes sorted numerically when every label is a number, else in code-unit order).
-
-const NUMERIC = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
-function indexLabels(labels) {
-  const classes = [...new Set(labels)];
-  if (classes.length < 2) throw new Error(`training needs at least two labels; the data has only ${JSON.stringify(classes[0])}`);
-  const byUnits = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
-  if (classes.every((c) => NUMERIC.test(c))) classes.sort((a, b) => Math.sign(Number(a) - Number(b)) || byUnits(a, b));
-  else classes.sort(byUnits);
-  const idOf = new Map(classes.map((c, i) => [c, i]));
-  return { classes, ids: labels.map((l) => idOf.get(l)) };
-}
-
-/** mulberry32: a small seeded generator, so the same data gives the same split. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function stratifiedSplit(ids, valFraction, seed) {
-  const byClass = new Map();
-  ids.forEach((c, i) => { if (!byClass.has(c)) byClass.set(c, []); byClass.get(c).push(i); });
-  const random = rng(seed), isVal = new Uint8Array(ids.length);
-  for (const c of [...byClass.keys()].sort((a, b) => a - b)) {
-    const rows = byClass.get(c);
-    for (let i = rows.length - 1; i > 0; i--) { const j = Math.floor(random() * (i + 1)); [rows[i], rows[j]] = [rows[j], rows[i]]; }
-    const k = valFraction > 0 && rows.length >= 2 ? Math.min(rows.length - 1, Math.max(1, Math.round(valFraction * rows.length))) : 0;
-    for (let j = 0; j < k; j++) isVal[rows[j]] = 1;
-  }
-  const train = [], val = [];
-  ids.forEach((_, i) => (isVal[i] ? val : train).push(i));
-  return { train, val };
-}
-
-// ---------------------------------------------------------------------------------------------
 // Data input
 
 let data = null; // { labels, texts, classes, ids } or null
@@ -199,11 +166,12 @@ function updateData() {
   if (text.trim() === '') { el.dataInfo.textContent = ''; return; }
   try {
     const { labels, texts } = readLabeledCsv(text);
-    const { classes, ids } = indexLabels(labels);
+    if (new Set(labels).size < 2) throw new Error(`training needs at least two labels; the data has only ${JSON.stringify(labels[0])}`);
+    const { classes, ids } = indexLabels(labels);   // heed's: the CLI's class order
     data = { labels, texts, classes, ids };
     const counts = classes.map((c, k) => `${c} ${ids.filter((id) => id === k).length}`);
     el.dataInfo.textContent = `${texts.length} rows, ${classes.length} labels: ${counts.join(' · ')}`;
-    el.train.disabled = training || !app.heed;
+    el.train.disabled = training || !app.heed || app.trainBlocked !== null;
   } catch (e) {
     el.dataInfo.textContent = `⚠ ${e.message}`;
   }
@@ -254,10 +222,10 @@ function intIn(input, lo, hi, name) {
   return v;
 }
 
-const chartData = { steps: [], epochs: [], totalEpochs: 1 };
+const chartData = { steps: [], epochs: [], totalEpochs: 1, waiting: false };
 let run = null, stopping = false;
 
-el.train.addEventListener('click', () => { startTraining().catch(showError); });
+el.train.addEventListener('click', () => { startTraining().catch((e) => showError(e, el.trainError)); });
 el.cancel.addEventListener('click', () => {
   if (!run) return;
   run.cancel(); // stops after the current step; `done` resolves with the model as trained so far
@@ -273,37 +241,36 @@ async function startTraining() {
   const heed = app.heed;
   const kind = el.kind.value;
   const epochs = intIn(el.epochs, 1, 200, 'epochs');
+  const patience = intIn(el.patience, 0, 200, 'patience');
   const batchSize = intIn(el.batchSize, 1, 1024, 'batch');
   const valPct = intIn(el.valSplit, 0, 50, 'validation %');
 
   const { texts, classes, ids } = data;
-  const split = stratifiedSplit(ids, valPct / 100, 0);
-  const tokenizer = Tokenizer.build(split.train.map((i) => texts[i]));
+  const heedSplit = stratifiedSplit(ids, valPct / 100, 0);   // heed's, seeded: the CLI's split
+  const split = { train: Array.from(heedSplit.train), val: Array.from(heedSplit.val) };
+  const tokenizer = Tokenizer.build(split.train.map((i) => texts[i]), { type: el.tokenizer.value });
   const maxLen = pickMaxLen(tokenizer, split.train.map((i) => texts[i]));
   const encode = (rows) => ({ sequences: rows.map((i) => tokenizer.encode(texts[i], maxLen)), labels: Int32Array.from(rows, (i) => ids[i]) });
   const modelOptions = kind === 'transformer'
     ? { kind, vocabSize: tokenizer.vocabSize, maxLen, dModel: 64, heads: 4, ffDim: 128, layers: 2, classes: classes.length, seed: 0 }
     : { kind, vocabSize: tokenizer.vocabSize, dModel: 64, classes: classes.length, seed: 0 };
 
-  chartData.steps = [];
-  chartData.epochs = [];
-  chartData.totalEpochs = epochs;
-  chartDirty = true;
-  el.history.hidden = true;
-  el.history.tBodies[0].replaceChildren();
+  clearRun(epochs, true);
   app.maxFrameGapMs = 0;
   const t0 = performance.now();
   let framesAtStart = app.frames, ema = null, accEma = null, prev = { step: 0, seen: 0, correct: 0 };
   const nTrain = split.train.length;
 
   setTraining(true);
-  el.progress.textContent = `starting a Web Worker (${heed.backend}) · ${split.train.length} training rows, ${split.val.length} validation · vocabulary ${tokenizer.vocabSize} · max ${maxLen} tokens`;
+  const early = split.val.length > 0 && patience > 0;
+  el.progress.textContent = `starting a Web Worker (${heed.backend}) · ${split.train.length} training rows, ${split.val.length} validation · ${tokenizer.type} vocabulary ${tokenizer.vocabSize} · max ${maxLen} tokens`
+    + (early ? ` · up to ${epochs} epochs, stopping after ${patience} without a better validation loss` : '');
   try {
     run = heed.fit({
       modelOptions,
       data: encode(split.train),
       validation: split.val.length > 0 ? encode(split.val) : undefined,
-      epochs, batchSize, ...HYPER[kind],
+      epochs, batchSize, ...HYPER[kind], ...(early ? { patience } : {}),
       warmup: 0.05, schedule: 'cosine', clipNorm: 1, maxLen, seed: 0,
       worker: true, threads: app.threads,
       onStep(s) {
@@ -342,20 +309,24 @@ async function startTraining() {
     } finally {
       measureFrom = Infinity;
     }
-    const { model, history, cancelled } = result;
+    const { model, history, cancelled, stoppedEarly, bestEpoch } = result;
     const framesDuring = app.frames - framesAtStart, chartDrawsDuring = app.chartDraws - drawsAtStart;
+    chartData.totalEpochs = Math.max(1, history.length);   // fit the x axis to the epochs run
+    chartDirty = true;
     const seconds = (performance.now() - t0) / 1000;
     const bytes = heed.saveModel(model, { tokenizer, labels: classes });
     model.dispose();
     setClassifier(loadClassifier(heed, bytes, 'the trained model'), bytes, 'trained here');
-    const last = history.at(-1);
+    // Stopped early, the model holds the best epoch's weights: report that epoch's figures.
+    const last = stoppedEarly && bestEpoch ? history[bestEpoch - 1] : history.at(-1);
     app.lastTraining = {
-      backend: heed.backend, threads: app.threads, kind, epochs: history.length, cancelled, seconds,
+      backend: heed.backend, threads: app.threads, kind, tokenizer: tokenizer.type, epochs: history.length, cancelled, stoppedEarly, bestEpoch, seconds,
       frames: framesDuring, maxFrameGapMs: app.maxFrameGapMs, chartDrawsDuring,
       loss: last?.loss, accuracy: last?.accuracy, valAccuracy: last?.valAccuracy,
     };
     app.trainingsDone++;
     el.progress.textContent = `${cancelled ? 'stopped' : 'trained'}: ${history.length} epoch${history.length === 1 ? '' : 's'} in ${seconds.toFixed(1)} s on ${heed.backend}`
+      + (stoppedEarly ? ` · stopped early: no better validation loss after epoch ${bestEpoch}, whose weights the model keeps` : '')
       + (last ? ` · accuracy ${(100 * last.accuracy).toFixed(1)}%${last.valAccuracy !== undefined ? `, validation ${(100 * last.valAccuracy).toFixed(1)}%` : ''}` : '')
       + ` · the page drew ${app.lastTraining.frames} frames meanwhile (longest gap ${Math.round(app.maxFrameGapMs)} ms)`;
   } catch (e) {
@@ -371,11 +342,25 @@ async function startTraining() {
 function setTraining(on) {
   training = on;
   document.body.dataset.state = on ? 'training' : 'ready';
-  el.train.disabled = on || !data;
+  el.train.disabled = on || !data || app.trainBlocked !== null;
   el.cancel.disabled = !on;
-  el.kind.disabled = el.epochs.disabled = el.batchSize.disabled = el.valSplit.disabled = on;
+  el.kind.disabled = el.tokenizer.disabled = el.epochs.disabled = el.patience.disabled = el.batchSize.disabled = el.valSplit.disabled = on;
+  el.modelFile.disabled = on;
   el.loadExample.disabled = el.csvFile.disabled = on;
   el.csv.readOnly = on;
+}
+
+/** Clears the last run's chart, epoch table and summary: a new run starts, or a model file replaced
+ *  the trained model, and figures on screen must be those of the model in use. */
+function clearRun(totalEpochs = 1, starting = false) {
+  chartData.steps = [];
+  chartData.epochs = [];
+  chartData.totalEpochs = totalEpochs;
+  chartData.waiting = starting;
+  chartDirty = true;
+  el.history.hidden = true;
+  el.history.tBodies[0].replaceChildren();
+  el.progress.textContent = '';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -424,7 +409,9 @@ function drawChart() {
   let points = 0;
   if (steps.length === 0 && epochs.length === 0) {
     g.fillStyle = color('--muted'); g.textBaseline = 'middle'; g.font = '13px system-ui, sans-serif';
-    g.fillText(app.trainingsDone > 0 || training ? 'waiting for the first step…' : 'loss and accuracy appear here while the model trains', L + pw / 2, T + ph / 2);
+    const words = chartData.waiting ? ['waiting for the first step…'] : ['loss and accuracy appear here', 'while a model trains'];
+    if (g.measureText(words.join(' ')).width < pw - 16) g.fillText(words.join(' '), L + pw / 2, T + ph / 2);
+    else words.forEach((w, i) => g.fillText(w, L + pw / 2, T + ph / 2 + (i - (words.length - 1) / 2) * 17));
   }
   const line = (pts, x, y, stroke, width, alpha = 1) => {
     const ok = pts.filter((p) => y(p) !== undefined);
@@ -484,15 +471,31 @@ el.text.addEventListener('input', () => {
   requestAnimationFrame(() => { predictQueued = false; predict(); });
 });
 
+/** A line under the prediction ('' hides it). */
+function note(text) {
+  el.textNote.textContent = text;
+  el.textNote.hidden = text === '';
+}
+
 function predict() {
   const clf = app.classifier, text = el.text.value;
-  if (!clf || text.trim() === '') {
+  // A model answers something for any input; an answer about nothing would read as a finding.
+  const pieces = clf && text.trim() !== '' ? clf.tokenizer.pieces(text) : [];
+  if (!clf || pieces.length === 0) {
     el.prediction.replaceChildren();
     el.heatmap.replaceChildren();
     el.probabilities.replaceChildren();
     app.lastPrediction = null;
+    note(!clf || text === '' ? '' : text.trim() === ''
+      ? 'Nothing to classify: the text is only whitespace.'
+      : 'Nothing to classify: the tokenizer finds no token in this text.');
     return;
   }
+  // The model reads at most maxLen tokens (the transformer's length; 4,096 for pooling): say so
+  // when the text is longer, rather than let the prediction pass for one of the whole text.
+  note(pieces.length > clf.maxLen
+    ? `The model reads only the first ${clf.maxLen} of this text's ${pieces.length} tokens; the prediction and the heat map are about those.`
+    : '');
   let e;
   try {
     e = clf.explain(text);
@@ -500,7 +503,7 @@ function predict() {
     showError(err);
     return;
   }
-  app.lastPrediction = e;
+  app.lastPrediction = { ...e, tokens: pieces.length, truncated: pieces.length > clf.maxLen };
   // Prediction
   const strong = document.createElement('strong');
   strong.textContent = e.label;
@@ -540,8 +543,10 @@ el.modelFile.addEventListener('change', async () => {
   try {
     const bytes = new Uint8Array(await file.arrayBuffer());
     setClassifier(loadClassifier(app.heed, bytes, file.name), bytes, file.name);
+    clearRun();   // the chart and accuracy on screen were the trained model's, no longer in use
+    el.progress.textContent = `Using the model from ${file.name}; train to replace it.`;
   } catch (e) {
-    showError(e);
+    showError(e, el.modelError);   // next to the file input, the previous model still in use
   } finally {
     el.modelFile.value = '';
   }
@@ -551,7 +556,27 @@ el.modelFile.addEventListener('change', async () => {
 // Start-up: the backend from ?backend=, else heed's default (SIMD, or the scalar fallback)
 
 const params = new URLSearchParams(location.search);
-app.threads = Number(params.get('threads') || 1);
+{
+  // ?threads=N: checked now, not when Train is pressed, so the page says at once what it needs.
+  const raw = params.get('threads') ?? '1';
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > 16) {
+    app.trainBlocked = `?threads=${raw} is not a thread count: give a whole number from 1 to 16 (or drop ?threads= for one thread).`;
+  } else if (n > 1 && !globalThis.crossOriginIsolated) {
+    app.trainBlocked = `?threads=${n} trains on ${n} threads, which needs SharedArrayBuffer, which needs a cross-origin isolated page: `
+      + 'start the server with npm run serve -- --isolate, or drop ?threads= to train on one thread.';
+  }
+  app.threads = app.trainBlocked ? 1 : n;
+  if (app.trainBlocked) {
+    // The command as code, so it reads as something to type.
+    const [before, after] = app.trainBlocked.split('npm run serve -- --isolate');
+    const code = document.createElement('code');
+    code.textContent = 'npm run serve -- --isolate';
+    el.trainError.replaceChildren(...(after === undefined ? [before] : [before, code, after]));
+    el.trainError.hidden = false;
+    el.train.title = app.trainBlocked;
+  }
+}
 const asked = params.get('backend') || '';
 el.backendSelect.value = asked;
 el.backendSelect.addEventListener('change', () => {

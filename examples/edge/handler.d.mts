@@ -9,6 +9,8 @@ export interface Limits {
   readonly maxChars: number;
   /** Request body size (default 4 MiB); more answers 413. */
   readonly maxBodyBytes: number;
+  /** Requests in progress at once (default 8); more answer 503 with Retry-After. */
+  readonly maxConcurrent: number;
 }
 export declare const LIMITS: Limits;
 
@@ -18,10 +20,14 @@ export interface HandlerOptions<Env = unknown> {
   /** The model file, or a function giving it on the first request. */
   modelBytes: Bytes | ((env: Env) => Awaitable<Bytes>);
   limits?: Partial<Limits>;
+  /** How error messages name the model file (a path, say; default "model file"). */
+  modelName?: string;
 }
 
 export interface FetchHandler<Env = unknown> {
   fetch(request: Request, env?: Env): Promise<Response>;
+  /** Loads heed and the model now instead of on the first request; rejects with the reason. */
+  load(env?: Env): Promise<void>;
 }
 
 /** One prediction of POST /predict. */
@@ -30,6 +36,11 @@ export interface PredictionJSON {
   probability: number;
   probabilities: Record<string, number>;
   attention: { token: string; weight: number }[];
+  /** The text's token count, as the model's tokenizer cuts it. */
+  tokens: number;
+  /** True when the text has more tokens than the model reads (GET / names it: model.maxTokens):
+   *  the prediction and `attention` cover only the first maxTokens. */
+  truncated: boolean;
 }
 
 export declare function createHandler<Env = unknown>(options: HandlerOptions<Env>): FetchHandler<Env>;

@@ -3,11 +3,13 @@
 //
 //   POST /predict  {"text": "..."} or {"texts": ["...", ...]}
 //     → 200 {"predictions": [{"label", "probability", "probabilities": {label: p},
-//                             "attention": [{"token", "weight"}, ...]}, ...]}
+//                             "attention": [{"token", "weight"}, ...], "tokens", "truncated"}, ...]}
 //   GET /          → 200 {"name", "model": {kind, labels, ...}, "limits", "usage"}
-//   anything else  → a JSON error {"error": {"status", "message"}}: 400 bad body, 404 unknown path,
-//                    405 wrong method (with Allow), 413 body too large, 500 when the model cannot be
-//                    loaded (details go to console.error, never into a response).
+//   anything else  → a JSON error {"error": {"status", "message"}}: 400 bad body (an empty or
+//                    whitespace-only text included), 404 unknown path, 405 wrong method (with Allow),
+//                    413 body too large, 503 more than limits.maxConcurrent requests at once (with
+//                    Retry-After), 500 when the model cannot be loaded (details go to console.error,
+//                    never into a response).
 //
 // It imports heed/infer and nothing else: no training code, no file system, no platform API. The
 // WebAssembly module and the model file come from the platform, through createHandler (see
@@ -17,12 +19,17 @@
 //
 // heed is initialised and the model loaded once per isolate, lazily, by the first request; requests
 // arriving meanwhile wait for the same initialisation. A failed initialisation answers 500 and is
-// tried again by the next request.
+// tried again by the next request; load() does the same up front, so a server can refuse to start
+// without a model rather than answer 500 forever.
 import { init, loadClassifier } from 'heed/infer';
 
 /** What one request may ask for. maxChars counts UTF-16 code units (String#length). maxBodyBytes
- *  leaves room for maxTexts texts of maxChars characters each written as \uXXXX escapes. */
-export const LIMITS = Object.freeze({ maxTexts: 64, maxChars: 10_000, maxBodyBytes: 4 * 1024 * 1024 });
+ *  leaves room for maxTexts texts of maxChars characters each written as \uXXXX escapes.
+ *  maxConcurrent bounds the requests in progress at once (reading a body, waiting for the model or
+ *  predicting): each may hold a body of maxBodyBytes and its decoded text, and predictions run one
+ *  after another on one thread, so without a bound 200 clients sending 4 MB each held ~1 GB and
+ *  made a small request wait seconds. Past it the answer is 503 at once. */
+export const LIMITS = Object.freeze({ maxTexts: 64, maxChars: 10_000, maxBodyBytes: 4 * 1024 * 1024, maxConcurrent: 8 });
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
 const ROUTES = { '/': ['GET', 'HEAD'], '/predict': ['POST'] };
@@ -52,7 +59,15 @@ async function readBody(request, limit) {
   const reader = request.body.getReader(), chunks = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let step;
+    try {
+      step = await reader.read();
+    } catch {
+      // The stream broke: on a server, the client went away mid-body. Nobody is left to answer,
+      // and it is no fault of the server's, so it is not logged as one.
+      throw new HttpError(400, 'the body could not be read to its end (did the client disconnect?)');
+    }
+    const { done, value } = step;
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
@@ -93,22 +108,40 @@ function textsOf(body, limits) {
     texts = body.texts;
   }
   texts.forEach((t, i) => {
+    const name = hasText ? '"text"' : `"texts[${i}]"`;
     if (t.length > limits.maxChars) {
-      throw new HttpError(400, `${hasText ? '"text"' : `"texts[${i}]"`} is ${plural(t.length, 'character')} long; the limit is ${plural(limits.maxChars, 'character')}`);
+      throw new HttpError(400, `${name} is ${plural(t.length, 'character')} long; the limit is ${plural(limits.maxChars, 'character')}`);
     }
+    // A model answers something for any input, but an answer about nothing would look like a
+    // finding about the text.
+    if (t.trim() === '') throw new HttpError(400, `${name} is ${t === '' ? 'empty' : 'only whitespace'}: there is nothing to classify`);
   });
   return texts;
 }
 
-/** One text's answer: the prediction and each token's attention weight (explain() computes both in
- *  one forward pass). */
+/** A 400 for a text in which the model's tokenizer finds no token (control characters, say). */
+function checkTokens(clf, texts, single) {
+  texts.forEach((t, i) => {
+    if (clf.tokenizer.pieces(t).length === 0) {
+      throw new HttpError(400, `${single ? '"text"' : `"texts[${i}]"`} has no token the model reads: there is nothing to classify`);
+    }
+  });
+}
+
+/** One text's answer: the prediction, each token's attention weight (explain() computes both in
+ *  one forward pass), the text's token count and whether the model read only its first maxLen
+ *  tokens. The count is taken here from the tokenizer rather than from heed, so the answer says
+ *  so whatever heed's version reports. */
 function predictionOf(clf, text) {
   const e = clf.explain(text);
+  const tokens = clf.tokenizer.pieces(text).length;
   return {
     label: e.label,
     probability: e.probability,
     probabilities: e.probabilities,
     attention: e.pieces.map((token, i) => ({ token, weight: e.weights[i] })),
+    tokens,
+    truncated: tokens > clf.maxLen,
   };
 }
 
@@ -122,6 +155,9 @@ function description(clf, limits) {
   };
 }
 
+/** Resolves after the event loop has run the other ready tasks (I/O included). */
+const turn = () => new Promise((r) => (globalThis.setImmediate ?? setTimeout)(r));
+
 const toBytes = (b) => (b instanceof Uint8Array ? b : b instanceof ArrayBuffer ? new Uint8Array(b) : null);
 
 /**
@@ -131,8 +167,9 @@ const toBytes = (b) => (b instanceof Uint8Array ? b : b instanceof ArrayBuffer ?
  *  - modelBytes: the model file (Uint8Array or ArrayBuffer), or a function (env) => bytes |
  *    Promise<bytes>, called once, on the first request.
  *  - limits: overrides of LIMITS.
+ *  - modelName: how error messages name the model file (a path, say; default "model file").
  */
-export function createHandler({ module, modelBytes, limits = {} } = {}) {
+export function createHandler({ module, modelBytes, limits = {}, modelName = 'model file' } = {}) {
   if (!(module instanceof WebAssembly.Module) && typeof module !== 'function') {
     throw new TypeError('createHandler: module must be a WebAssembly.Module or a function returning one');
   }
@@ -150,7 +187,7 @@ export function createHandler({ module, modelBytes, limits = {} } = {}) {
     if (!(mod instanceof WebAssembly.Module)) throw new TypeError(`the platform adapter gave ${describe(mod)}, not a WebAssembly.Module`);
     const bytes = toBytes(raw);
     if (!bytes) throw new TypeError(`the platform adapter gave ${describe(raw)}, not the model file's bytes`);
-    return loadClassifier(await init({ module: mod }), bytes, 'model file');
+    return loadClassifier(await init({ module: mod }), bytes, modelName);
   }
 
   /** The classifier, loaded by the first caller; everyone else awaits the same promise. */
@@ -179,18 +216,39 @@ export function createHandler({ module, modelBytes, limits = {} } = {}) {
     }
     const texts = textsOf(body, lim);
     const clf = await classifier(env);
-    return json(200, { predictions: texts.map((t) => predictionOf(clf, t)) });
+    checkTokens(clf, texts, Object.hasOwn(body, 'text'));
+    const predictions = [];
+    for (const t of texts) {
+      predictions.push(predictionOf(clf, t));
+      // Predicting is synchronous: between texts, let the other requests in progress take a turn,
+      // so a one-text request waits for one text of each, not for whole requests of 64 long texts.
+      if (texts.length > 1) await turn();
+    }
+    return json(200, { predictions });
   }
 
+  let inFlight = 0;
   return {
     async fetch(request, env = {}) {
+      const head = request.method === 'HEAD';
+      if (inFlight >= lim.maxConcurrent) {
+        return json(503, { error: { status: 503, message: `busy: ${plural(lim.maxConcurrent, 'request')} in progress, the limit; try again shortly` } }, { 'retry-after': '1' }, head);
+      }
+      inFlight++;
       try {
         return await route(request, env);
       } catch (e) {
-        if (e instanceof HttpError) return json(e.status, { error: { status: e.status, message: e.message } }, e.headers, request.method === 'HEAD');
+        if (e instanceof HttpError) return json(e.status, { error: { status: e.status, message: e.message } }, e.headers, head);
         console.error('heed edge handler:', e);
-        return json(500, { error: { status: 500, message: 'internal error: the classifier could not answer (see the server log)' } }, {}, request.method === 'HEAD');
+        return json(500, { error: { status: 500, message: 'internal error: the classifier could not answer (see the server log)' } }, {}, head);
+      } finally {
+        inFlight--;
       }
+    },
+    /** Loads heed and the model now rather than on the first request; rejects with the reason
+     *  (and the next call, or request, tries again). */
+    async load(env = {}) {
+      await classifier(env);
     },
   };
 }

@@ -1,4 +1,4 @@
-// The reference workloads of shared/spec/WORKLOADS.md as data: each builds its inputs on a context
+// The reference workloads of bench/README.md as data: each builds its inputs on a context
 // and returns the function to time: K1 (matmul), K2 (attention), W1/W2 (train steps), I1/I2
 // (inference).
 import type { Context } from '../context.js';

@@ -182,7 +182,8 @@ export class Tokenizer {
     return new Tokenizer(type, lowercase, minFreq, maxVocab, vocab);
   }
 
-  /** A tokenizer from its JSON form, every field checked; a HeedError names the field at fault. */
+  /** A tokenizer from its JSON form (what `toJSON()` gives and model files store: `loadModel`'s
+   *  `tokenizer`), every field checked; a HeedError names the field at fault. */
   static fromJSON(json: unknown): Tokenizer {
     if (json === null || typeof json !== 'object' || Array.isArray(json)) fail(`tokenizer must be a JSON object, got ${describe(json)}`);
     const o = json as Record<string, unknown>;

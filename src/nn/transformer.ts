@@ -1,4 +1,4 @@
-// transformerClassifier: layer for layer the PyTorch model of API.md — learned positions, pre-norm
+// transformerClassifier: layer for layer the PyTorch model of the README's Models section — learned positions, pre-norm
 // nn.TransformerEncoderLayer (dropout 0, GELU tanh), key padding mask, final LayerNorm, mean over
 // non-padding positions, Linear head. Shapes: B batch, T positions, N = B·T rows, d = dModel,
 // H heads of Dh = d/H, F = ffDim, C = classes, L = layers.

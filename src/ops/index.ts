@@ -32,4 +32,6 @@ export function bindOps(ctx: Context) {
   };
 }
 
+/** `heed.ops`: every public op, bound to its context. Each op's signature is listed under
+ *  `Context`'s `ops` property; shapes and semantics are in the README's Ops table. */
 export type Ops = ReturnType<typeof bindOps>;

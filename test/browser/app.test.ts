@@ -107,17 +107,22 @@ if (!haveChromium && process.env.CI) {
       return page;
     }
 
-    /** Loads the example data, sets the epochs and trains; resolves with window.heedApp.lastTraining. */
-    async function train(page: Page, epochs: number) {
+    /** Loads the example data, sets the epochs (and the patience, the tokenizer) and trains;
+     *  resolves with window.heedApp.lastTraining. */
+    async function train(page: Page, epochs: number, { patience = 5, tokenizer = 'word' } = {}) {
       await page.click('#load-example');
       await page.waitForFunction(() => !(document.getElementById('train') as HTMLButtonElement).disabled);
       expect(await page.textContent('#data-info')).toMatch(/^3146 rows, 5 labels: computers 858/);
       await page.fill('#epochs', String(epochs));
+      await page.fill('#patience', String(patience));
+      await page.selectOption('#tokenizer', tokenizer);
       await page.selectOption('#model-kind', 'pooling');
       const before = await page.evaluate(() => (window as any).heedApp.trainingsDone as number);
       await page.click('#train');
-      await page.waitForFunction((n) => (window as any).heedApp.trainingsDone > n || !document.getElementById('error')!.hidden, before, { timeout: 40_000 });
+      await page.waitForFunction((n) => (window as any).heedApp.trainingsDone > n || !document.getElementById('error')!.hidden
+        || !document.getElementById('train-error')!.hidden, before, { timeout: 40_000 });
       expect(await page.locator('#error').isHidden(), (await page.locator('#error').textContent()) ?? '').toBe(true);
+      expect(await page.locator('#train-error').isHidden(), (await page.locator('#train-error').textContent()) ?? '').toBe(true);
       return page.evaluate(() => (window as any).heedApp.lastTraining);
     }
 
@@ -223,10 +228,37 @@ if (!haveChromium && process.env.CI) {
       expect(p.probabilities).toEqual(trained.probabilities); // same bytes, same backend: bit for bit
       expect(p.weights).toEqual(trained.weights);
       // A file that is not a model is refused with a message, and the page keeps working.
+      // A person scrolled down to section 4 sees it next to the file input, not above the fold.
+      await page.locator('#model-file').scrollIntoViewIfNeeded();
       await page.setInputFiles('#model-file', { name: 'junk.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a model at all') });
-      await page.waitForSelector('#error:not([hidden])');
-      expect(await page.textContent('#error')).toMatch(/junk\.safetensors/);
+      await page.waitForSelector('#model-error:not([hidden])');
+      expect(await page.textContent('#model-error')).toMatch(/junk\.safetensors/);
+      expect(await page.locator('#error').isHidden()).toBe(true);
+      expect(await inViewport(page, '#model-error')).toBe(true);
       expect(await page.evaluate(() => (window as any).heedApp.lastPrediction.label)).toBe(trained.label);
+      await page.screenshot({ path: join(ARTIFACTS, 'app-bad-model.png') });
+      // Loading a good file clears the message.
+      await page.setInputFiles('#model-file', modelFile);
+      await page.waitForSelector('#model-error[hidden]', { state: 'attached' });
+
+      // The page says what it does with empty and over-long text instead of predicting quietly.
+      await page.fill('#text', '   ');
+      await page.waitForFunction(() => !document.getElementById('text-note')!.hidden);
+      expect(await page.textContent('#text-note')).toBe('Nothing to classify: the text is only whitespace.');
+      expect(await page.textContent('#prediction')).toBe('');
+      expect(await page.locator('#heatmap span').count()).toBe(0);
+      await page.fill('#text', '\u200b\u0001');
+      await page.waitForFunction(() => /no token/.test(document.getElementById('text-note')!.textContent!));
+      expect(await page.textContent('#prediction')).toBe('');
+      await page.fill('#text', TEXT);
+      await page.waitForFunction(() => document.getElementById('text-note')!.hidden);
+      const long = 'the senate passed the bill '.repeat(820);   // 4,100 tokens; the pooling model reads 4,096
+      await page.fill('#text', long);
+      await page.waitForFunction(() => !document.getElementById('text-note')!.hidden);
+      expect(await page.textContent('#text-note')).toBe('The model reads only the first 4096 of this text\'s 4100 tokens; the prediction and the heat map are about those.');
+      expect(await page.evaluate(() => (window as any).heedApp.lastPrediction.truncated)).toBe(true);
+      expect(await page.locator('#heatmap span').count()).toBe(4096);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth)).toBe(true);
       await page.close();
     });
 
@@ -262,21 +294,101 @@ if (!haveChromium && process.env.CI) {
       await page.close();
     });
 
-    it('without isolation, ?threads=2 is refused with a message saying what the page needs', async () => {
+    it('without isolation, ?threads=2 is refused as the page opens, naming npm run serve -- --isolate; Train stays off', async () => {
       const page = await openPage('?threads=2');
       expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
+      await page.waitForSelector('#train-error:not([hidden])');
+      expect(await page.textContent('#train-error')).toMatch(/^\?threads=2 trains on 2 threads, which needs SharedArrayBuffer, which needs a cross-origin isolated page: start the server with npm run serve -- --isolate/);
+      expect(await page.textContent('#train-error code')).toBe('npm run serve -- --isolate');
       await page.click('#load-example');
-      await page.waitForFunction(() => !(document.getElementById('train') as HTMLButtonElement).disabled);
-      await page.click('#train');
-      await page.waitForSelector('#error:not([hidden])');
-      expect(await page.textContent('#error')).toMatch(/threads: 2 needs SharedArrayBuffer.*cross-origin isolated/);
+      await page.waitForFunction(() => /^3146 rows/.test(document.getElementById('data-info')!.textContent!));
+      expect(await page.locator('#train').isDisabled()).toBe(true);
+      expect(await page.evaluate(() => (window as any).heedApp.trainingsDone)).toBe(0);
+      await page.screenshot({ path: join(ARTIFACTS, 'app-threads-refused.png') });
+      for (const bad of ['0', 'two', '17', '1.5']) {
+        const p = await openPage(`?threads=${bad}`);
+        expect(await p.textContent('#train-error'), bad).toMatch(new RegExp(`^\\?threads=${bad.replace('.', '\\.')} is not a thread count: give a whole number from 1 to 16`));
+        await p.close();
+      }
       await page.close();
     });
+
+    it('loading a model file clears the last run\'s chart, epoch table and accuracy', async () => {
+      expect(modelFile, 'the training test did not produce a model file').toBeTruthy();
+      const page = await openPage();
+      const t = await train(page, 2);
+      expect(t.epochs).toBe(2);
+      expect(Number(await page.getAttribute('#chart', 'data-points'))).toBeGreaterThan(0);
+      expect(await page.locator('#history tbody tr').count()).toBe(2);
+      await page.setInputFiles('#model-file', modelFile);
+      await page.waitForSelector('body[data-model="loaded"]');
+      await page.waitForFunction(() => document.getElementById('chart')!.dataset.points === '0');
+      expect(await page.locator('#history').isHidden()).toBe(true);
+      expect(await page.locator('#history tbody tr').count()).toBe(0);
+      expect(await page.textContent('#progress')).toBe('Using the model from model.safetensors; train to replace it.');
+      expect(await page.textContent('#model-info')).toMatch(/^Model \(model\.safetensors\)/);
+      await page.screenshot({ path: join(ARTIFACTS, 'app-model-loaded.png'), fullPage: true });
+      await page.close();
+    });
+
+    it('stops early as the command line does: up to 30 epochs, patience 5 by default; the best epoch\'s figures', async () => {
+      const page = await openPage();
+      expect(await page.inputValue('#epochs')).toBe('30');
+      expect(await page.inputValue('#patience')).toBe('5');
+      const t = await train(page, 60, { patience: 2 });
+      console.log(`browser training with early stopping: ${JSON.stringify(t)}`);
+      expect(t.stoppedEarly).toBe(true);
+      expect(t.epochs).toBeLessThan(60);
+      expect(t.bestEpoch).toBe(t.epochs - 2);
+      expect(await page.locator('#history tbody tr').count()).toBe(t.epochs);
+      expect(await page.textContent('#progress')).toMatch(new RegExp(`^trained: ${t.epochs} epochs .* stopped early: no better validation loss after epoch ${t.bestEpoch}, whose weights the model keeps`));
+      await page.close();
+    });
+
+    it('trains with the char tokenizer when chosen; the model file keeps it', async () => {
+      const page = await openPage();
+      const t = await train(page, 1, { tokenizer: 'char' });
+      expect(t).toMatchObject({ tokenizer: 'char', epochs: 1 });
+      expect(await page.evaluate(() => (window as any).heedApp.classifier.tokenizer.type)).toBe('char');
+      await page.fill('#text', 'tax law');
+      await page.waitForSelector('#heatmap span');
+      expect(await page.locator('#heatmap span').allTextContents()).toEqual(['t', 'a', 'x', ' ', 'l', 'a', 'w']);
+      await page.close();
+    });
+
+    it('fits a 390 px phone screen: nothing wider than the screen, the epoch table included', async () => {
+      const page = await openPage();
+      await page.setViewportSize({ width: 390, height: 844 });
+      const t = await train(page, 6, { patience: 0 });
+      expect(t.epochs).toBe(6);
+      await page.fill('#text', TEXT);
+      await page.waitForSelector('#heatmap span');
+      const widths = await page.evaluate(() => ({
+        page: document.documentElement.scrollWidth, screen: document.documentElement.clientWidth,
+        table: document.getElementById('history')!.getBoundingClientRect().right,
+        wider: Array.from(document.querySelectorAll('body *')).filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+          .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className}`),
+      }));
+      expect(widths.page).toBe(390);
+      expect(widths.screen).toBe(390);
+      expect(widths.table).toBeLessThanOrEqual(390);
+      expect(widths.wider).toEqual([]);
+      await page.screenshot({ path: join(ARTIFACTS, 'app-390.png'), fullPage: true });
+      await page.close();
+    });
+
+    /** Whether the element's box lies within the viewport (what a person sees without scrolling). */
+    function inViewport(page: Page, selector: string): Promise<boolean> {
+      return page.$eval(selector, (e) => {
+        const r = e.getBoundingClientRect();
+        return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;
+      });
+    }
 
     it('logged no page errors', () => {
       // The junk model file's HeedError and the refused ?threads=2 are shown on the page and logged
       // with console.error on purpose.
-      expect(pageErrors.filter((e) => !e.includes('junk.safetensors') && !e.includes('needs SharedArrayBuffer'))).toEqual([]);
+      expect(pageErrors.filter((e) => !e.includes('junk.safetensors'))).toEqual([]);
     });
   });
 }

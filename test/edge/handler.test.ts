@@ -3,7 +3,7 @@
 // Cloudflare's CompiledWasm import gives it), the model file's bytes handed over, then fetch().
 // The model is the example's own: make_model.mjs (heed train on examples/fortunes5.csv), cut to
 // 3 epochs to keep the test quick; a small random transformer covers attention rollout.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -77,7 +77,8 @@ function expectError(r: { status: number; body: ErrorJSON }, status: number, mes
 }
 
 function expectPrediction(p: PredictionJSON, labels: readonly string[]): void {
-  expect(Object.keys(p)).toEqual(['label', 'probability', 'probabilities', 'attention']);
+  expect(Object.keys(p)).toEqual(['label', 'probability', 'probabilities', 'attention', 'tokens', 'truncated']);
+  expect(p.truncated).toBe(p.tokens > p.attention.length);
   expect(labels).toContain(p.label);
   expect(Object.keys(p.probabilities)).toEqual([...labels]);
   const ps = Object.values(p.probabilities);
@@ -114,7 +115,7 @@ describe('examples/edge/handler.mjs', () => {
   });
 
   it('POST /predict {texts}: one prediction per text, in order; the limits themselves are accepted', async () => {
-    const texts = ['the senate passed the budget bill', 'the physicist measured the speed of light', '',
+    const texts = ['the senate passed the budget bill', 'the physicist measured the speed of light', '.',
       'émigré café 👩‍💻 naïve', 'x'.repeat(LIMITS.maxChars), 'my boss wants the report by monday'];
     const r = await ask(handler, postJson({ texts }));
     expect(r.status).toBe(200);
@@ -124,7 +125,8 @@ describe('examples/edge/handler.mjs', () => {
       expectPrediction(p, clf.labels);
       expect(p.label, texts[i]).toBe(want[i].label);
     });
-    expect(r.body.predictions[2].attention).toEqual([]);   // an empty text has no tokens
+    expect(r.body.predictions[2].attention.map((a: { token: string }) => a.token)).toEqual(['.']);
+    expect(r.body.predictions.map((p: PredictionJSON) => p.truncated)).toEqual(Array(texts.length).fill(false));
     const many = await ask(handler, postJson({ texts: Array.from({ length: LIMITS.maxTexts }, (_, i) => `text number ${i}`) }));
     expect(many.status).toBe(200);
     expect(many.body.predictions).toHaveLength(LIMITS.maxTexts);
@@ -136,7 +138,9 @@ describe('examples/edge/handler.mjs', () => {
     const r = await ask(t, postJson({ texts: ['the cat sat on the mat', 'a dog in the snow and rain today'] }));
     expect(r.status).toBe(200);
     for (const p of r.body.predictions) expectPrediction(p, ['pets', 'outdoors', 'weather']);
-    expect(r.body.predictions[1].attention).toHaveLength(6);   // cut to maxLen
+    expect(r.body.predictions[1].attention).toHaveLength(6);   // cut to maxLen, and the answer says so
+    expect(r.body.predictions[1]).toMatchObject({ tokens: 8, truncated: true });
+    expect(r.body.predictions[0]).toMatchObject({ tokens: 6, truncated: false });
     const d = await ask(t, new Request(URL_BASE + '/'));
     expect(d.body.model).toMatchObject({ kind: 'transformer', labels: ['pets', 'outdoors', 'weather'], maxLen: 6, heads: 2, layers: 2 });
   });
@@ -170,6 +174,12 @@ describe('examples/edge/handler.mjs', () => {
     ['too many texts', JSON.stringify({ texts: Array(LIMITS.maxTexts + 1).fill('a') }), /holds 65 texts; the limit is 64/],
     ['a text too long', JSON.stringify({ text: 'x'.repeat(LIMITS.maxChars + 1) }), /"text" is 10,001 characters long; the limit is 10,000/],
     ['one of the texts too long', JSON.stringify({ texts: ['ok', 'y'.repeat(LIMITS.maxChars + 1)] }), /"texts\[1\]" is 10,001 characters/],
+    ['an empty text', '{"text": ""}', /^"text" is empty: there is nothing to classify$/],
+    ['a whitespace-only text', JSON.stringify({ text: ' \n\t\u00a0\u3000 ' }), /^"text" is only whitespace: there is nothing to classify$/],
+    ['an empty text among others', '{"texts": ["fine", ""]}', /^"texts\[1\]" is empty/],
+    ['a whitespace-only text among others', '{"texts": ["fine", "ok", "   "]}', /^"texts\[2\]" is only whitespace/],
+    ['a text without a token', JSON.stringify({ text: '\u0001\u200b' }), /^"text" has no token the model reads/],
+    ['a text without a token among others', JSON.stringify({ texts: ['fine', '\u200b'] }), /^"texts\[1\]" has no token the model reads/],
   ])('400 for a bad body: %s', async (_, body, message) => {
     expectError(await ask(handler, post(body)), 400, message);
   });
@@ -244,9 +254,9 @@ describe('examples/edge/handler.mjs', () => {
       module: async () => { modules++; await new Promise((r) => setTimeout(r, 20)); return module; },
       modelBytes: async () => { models++; return modelBytes; },
     });
-    const requests = Array.from({ length: 24 }, (_, i) => (i % 3 === 0 ? new Request(URL_BASE + '/') : postJson({ text: `request ${i}` })));
+    const requests = Array.from({ length: LIMITS.maxConcurrent }, (_, i) => (i % 3 === 0 ? new Request(URL_BASE + '/') : postJson({ text: `request ${i}` })));
     const answers = await Promise.all(requests.map((q) => ask(cold, q)));
-    expect(answers.map((a) => a.status)).toEqual(Array(24).fill(200));
+    expect(answers.map((a) => a.status)).toEqual(Array(LIMITS.maxConcurrent).fill(200));
     expect({ modules, models }).toEqual({ modules: 1, models: 1 });
     expect({ init: calls.init - before.init, loadClassifier: calls.loadClassifier - before.loadClassifier }).toEqual({ init: 1, loadClassifier: 1 });
     await ask(cold, postJson({ text: 'and once more' }));
@@ -269,17 +279,49 @@ describe('examples/edge/handler.mjs', () => {
     expect(calls.init).toBeGreaterThan(0);   // the mock above really stood in for heed/infer
   });
 
+  it('a pooling model reads 4,096 tokens: a longer text is answered with truncated: true and its token count', async () => {
+    const long = 'a '.repeat(4100).trim();
+    const r = await ask(handler, postJson({ texts: [long, 'a '.repeat(4096).trim()] }));
+    expect(r.status).toBe(200);
+    expect(r.body.predictions[0]).toMatchObject({ tokens: 4100, truncated: true });
+    expect(r.body.predictions[0].attention).toHaveLength(4096);
+    expect(r.body.predictions[1]).toMatchObject({ tokens: 4096, truncated: false });
+    expect((await ask(handler, new Request(URL_BASE + '/'))).body.model.maxTokens).toBe(4096);
+  });
+
+  it('503 with Retry-After past limits.maxConcurrent requests in progress; answers again once they finish', async () => {
+    const bounded = createHandler({ module, modelBytes, limits: { maxConcurrent: 2 } });
+    await bounded.load();
+    // Two requests whose bodies arrive slowly hold both places.
+    const gates: (() => void)[] = [];
+    const slow = () => post(new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new TextEncoder().encode('{"text": "the senate'));
+        gates.push(() => { c.enqueue(new TextEncoder().encode(' passed the bill"}')); c.close(); });
+      },
+    }), { duplex: 'half' } as RequestInit);
+    const held = [ask(bounded, slow()), ask(bounded, slow())];
+    await new Promise((r) => setTimeout(r, 20));
+    const busy = await ask(bounded, postJson({ text: 'a small one' }));
+    expectError(busy, 503, /^busy: 2 requests in progress, the limit; try again shortly$/);
+    expect(busy.headers.get('retry-after')).toBe('1');
+    expectError(await ask(bounded, new Request(URL_BASE + '/')), 503);
+    for (const g of gates) g();
+    expect((await Promise.all(held)).map((a) => a.status)).toEqual([200, 200]);
+    expect((await ask(bounded, postJson({ text: 'a small one' }))).status).toBe(200);
+    // A request that failed frees its place too.
+    for (let i = 0; i < 3; i++) expectError(await ask(bounded, post('nope')), 400);
+    expect((await ask(bounded, postJson({ text: 'still answering' }))).status).toBe(200);
+  });
+
+  it('load() loads the model up front and rejects, naming the file, when it cannot', async () => {
+    await expect(createHandler({ module, modelBytes, modelName: 'x.safetensors' }).load()).resolves.toBeUndefined();
+    await expect(createHandler({ module, modelBytes: new Uint8Array(3), modelName: 'bad.safetensors' }).load()).rejects.toThrow(/^bad\.safetensors: /);
+  });
+
   it('serve.mjs: the same handler behind node:http answers over a real socket', async () => {
-    const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [join(EDGE, 'serve.mjs')], {
-      cwd: tmp, env: { ...process.env, PORT: '0', HEED_MODEL: 'model.safetensors' }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { child, port } = await startServe(['--port', '0']);
     try {
-      const port = await new Promise<number>((res, rej) => {
-        let out = '';
-        child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s; const m = /localhost:(\d+)/.exec(out); if (m) res(Number(m[1])); });
-        child.on('exit', (code) => rej(new Error(`serve.mjs exited with ${code}`)));
-      });
       const res = await fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', body: JSON.stringify({ text: 'the senate passed the budget bill' }) });
       expect(res.status).toBe(200);
       const body = (await res.json()) as { predictions: PredictionJSON[] };
@@ -289,5 +331,104 @@ describe('examples/edge/handler.mjs', () => {
     } finally {
       child.kill();
     }
+  });
+});
+
+/** serve.mjs under Node with `args`, HEED_MODEL=model.safetensors in the test's folder unless
+ *  `env` says otherwise; resolves once it listens, with the address it printed. */
+async function startServe(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [join(EDGE, 'serve.mjs'), ...args], {
+    cwd: tmp, env: { ...process.env, PORT: '0', HEED_MODEL: 'model.safetensors', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = { out: '', err: '' };
+  child.stderr.setEncoding('utf8').on('data', (s: string) => { log.err += s; });
+  const { host, port } = await new Promise<{ host: string; port: number }>((res, rej) => {
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      log.out += s;
+      const m = /on http:\/\/(\S+):(\d+) /.exec(log.out);
+      if (m) res({ host: m[1], port: Number(m[2]) });
+    });
+    child.on('exit', (code) => rej(new Error(`serve.mjs exited with ${code}: ${log.err}`)));
+  });
+  return { child, host, port, log };
+}
+
+/** One raw HTTP/1.1 exchange over a socket: what the server wrote back (the status line first). */
+async function raw(port: number, request: string): Promise<string> {
+  const { connect } = await import('node:net');
+  return new Promise((res, rej) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(request));
+    let got = '';
+    socket.setEncoding('utf8').on('data', (s: string) => { got += s; });
+    socket.on('end', () => res(got));
+    socket.on('error', rej);
+    socket.setTimeout(5000, () => { socket.destroy(); rej(new Error(`no answer to ${JSON.stringify(request.slice(0, 40))}`)); });
+  });
+}
+
+describe('examples/edge/serve.mjs under Node', () => {
+  it('listens on 127.0.0.1 by default; --host chooses another address', async () => {
+    const local = await startServe([]);
+    local.child.kill();
+    expect(local.host).toBe('127.0.0.1');
+    const any = await startServe(['--host', '::1', '--port', '0']);
+    any.child.kill();
+    expect(any.host).toBe('[::1]');
+  });
+
+  it('survives requests the fetch API cannot represent: TRACE, a Host with spaces, a port past 65535', async () => {
+    const { child, port, log } = await startServe([]);
+    try {
+      const answers = [];
+      for (const request of [
+        'TRACE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+        'GET / HTTP/1.1\r\nHost: a b<c>\r\nConnection: close\r\n\r\n',
+        'GET / HTTP/1.1\r\nHost: x:99999\r\nConnection: close\r\n\r\n',
+        'GET http://elsewhere/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+        'POST /predict HTTP/1.1\r\nHost: [::1\r\nContent-Length: 16\r\nConnection: close\r\n\r\n{"text": "tax"}\n',
+      ]) answers.push((await raw(port, request)).split('\r\n')[0]);
+      expect(answers).toEqual(['HTTP/1.1 405 Method Not Allowed', 'HTTP/1.1 200 OK', 'HTTP/1.1 200 OK',
+        'HTTP/1.1 400 Bad Request', 'HTTP/1.1 200 OK']);
+      expect(child.exitCode).toBe(null);
+      expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(200);
+      expect(log.err).toBe('');
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('a client that disconnects mid-body leaves no stack trace and the server answering', async () => {
+    const { child, port, log } = await startServe([]);
+    try {
+      const { connect } = await import('node:net');
+      for (let i = 0; i < 3; i++) {
+        await new Promise<void>((res) => {
+          const s = connect(port, '127.0.0.1', () => {
+            s.write('POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{"text": "half a bo');
+            setTimeout(() => { s.destroy(); res(); }, 50);
+          });
+        });
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      const ok = await fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', body: '{"text": "the senate passed the bill"}' });
+      expect(ok.status).toBe(200);
+      expect(log.err).toBe('');
+      expect(child.exitCode).toBe(null);
+    } finally {
+      child.kill();
+    }
+  });
+
+  it.each([
+    ['missing', 'absent.safetensors', /^heed edge example: cannot read the model file \S+absent\.safetensors: no such file/],
+    ['corrupt', 'corrupt.safetensors', /^heed edge example: \S+corrupt\.safetensors: /],
+  ])('a %s model file stops it at start with one line and exit code 1', async (_, file, message) => {
+    writeFileSync(join(tmp, 'corrupt.safetensors'), new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9]));
+    const r = await run(process.execPath, [join(EDGE, 'serve.mjs')], { cwd: tmp, env: { ...process.env, PORT: '0', HEED_MODEL: file }, timeoutMs: 20_000 });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
   });
 });

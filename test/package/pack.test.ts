@@ -49,8 +49,10 @@ describe('npm pack → npm install into an empty project', () => {
     const pkgDir = join(app, 'node_modules/heed');
     const files = walk(pkgDir);
     const allowed = [/^dist\//, /^build\/(simd|scalar)\.wasm$/, /^README\.md$/, /^package\.json$/,
-      /^examples\/(fortunes5\.csv|README\.md|LICENSE-fortunes\.txt)$/];
+      /^examples\/(fortunes5\.csv|README\.md|LICENSE-fortunes\.txt)$/, /^docs\/api\/[\w/]+\.md$/];
     expect(files.filter((f) => !allowed.some((re) => re.test(f)))).toEqual([]);
+    // The API reference the README links to travels with it.
+    for (const f of ['docs/api/README.md', 'docs/api/heed.md', 'docs/api/heed/infer.md']) expect(files).toContain(f);
     const pkg = (await import(join(pkgDir, 'package.json'), { with: { type: 'json' } })).default as {
       exports: Record<string, string | Record<string, string>>; bin: Record<string, string>; dependencies: Record<string, string>;
     };
