@@ -1,6 +1,6 @@
 import type { Kernels } from './kernels.js';
 
-export type BackendName = 'wasm' | 'wasm-scalar' | 'js';
+export type BackendName = 'wasm-relaxed' | 'wasm' | 'wasm-scalar' | 'js';
 /** A float buffer: a byte pointer into linear memory (wasm) or a Float32Array (js). */
 export type Buf = number | Float32Array;
 /** An int32 buffer: a byte pointer (wasm) or an Int32Array (js). */

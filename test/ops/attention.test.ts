@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { HeedError, init } from '../../src/index.js';
 import { TAIL_DIMS, dotf, expectClose, numericGrad, randn, rng } from '../util.js';
+import { ALL_BACKENDS, WASM_BACKENDS } from './backends.js';
 
 const js = await init({ backend: 'js' });
-const BACKENDS = ['js', 'wasm', 'wasm-scalar'] as const;
-const contexts = { js, wasm: await init({ backend: 'wasm' }), 'wasm-scalar': await init({ backend: 'wasm-scalar' }) };
+const BACKENDS = ALL_BACKENDS;
+// 'wasm' is always made: some tests compare a backend with another one.
+const contexts = { js, wasm: await init({ backend: 'wasm' }) } as Record<(typeof BACKENDS)[number], typeof js>;
+for (const b of WASM_BACKENDS) contexts[b] ??= await init({ backend: b });
 
 type H = typeof js;
 type Dims = readonly [B: number, H: number, T: number, S: number, D: number];
@@ -164,7 +167,7 @@ const VARIANTS: [string, boolean, Opts][] = [
   ['keyMask + causal + scale 0.37', true, { causal: true, scale: 0.37 }],
 ];
 
-describe.each(['wasm', 'wasm-scalar'] as const)('attention: %s against js', (backend) => {
+describe.each(WASM_BACKENDS)('attention: %s against js', (backend) => {
   const hw = contexts[backend];
   it.each(SHAPES)('forward, backward and weights agree [B %i, H %i, T %i, S %i, D %i]', (...dims) => {
     const seed = dims.reduce((s, d) => s * 31 + d, 3);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HeedError, init } from '../../src/index.js';
 import { TAIL_DIMS, dotf, expectClose, numericGrad, randn } from '../util.js';
+import { WASM_BACKENDS } from './backends.js';
 
 const js = await init({ backend: 'js' });
 type H = typeof js;
@@ -48,7 +49,7 @@ describe('gelu: js reference', () => {
   });
 });
 
-describe.each(['wasm', 'wasm-scalar'] as const)('gelu: %s against js', async (backend) => {
+describe.each(WASM_BACKENDS)('gelu: %s against js', async (backend) => {
   const hw = await init({ backend });
   it.each(SHAPES)('forward and backward agree [%i,%i]', (N, C) => {
     const x = randn(N * C, N * 100 + C, 3), dy = randn(N * C, N * 100 + C + 1);

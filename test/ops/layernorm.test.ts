@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HeedError, init } from '../../src/index.js';
 import { TAIL_DIMS, dotf, expectClose, numericGrad, randn } from '../util.js';
+import { WASM_BACKENDS } from './backends.js';
 
 const js = await init({ backend: 'js' });
 const SHAPES = TAIL_DIMS.map((C, i) => [1 + (i % 4), C] as const);
@@ -36,7 +37,7 @@ describe('layerNorm: js reference', () => {
   });
 });
 
-describe.each(['wasm', 'wasm-scalar'] as const)('layerNorm: %s against js', async (backend) => {
+describe.each(WASM_BACKENDS)('layerNorm: %s against js', async (backend) => {
   const hw = await init({ backend });
   it.each(SHAPES)('forward and backward agree [%i,%i]', (N, C) => {
     const want = run(js, N, C, N * 100 + C), got = run(hw, N, C, N * 100 + C);
