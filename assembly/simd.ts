@@ -49,6 +49,21 @@
   return s;
 }
 
+/** Σ a[i]·b[i] in index order from 0, rounded as one output of the GEMM tile is (a multiply-add
+ *  per step; fused in the relaxed build): equal to that output bit for bit when b is the same
+ *  row, where dot's four partial sums would differ from it in the last ulps. Scalar: for short n. */
+// @ts-ignore: decorator
+@inline export function dotInOrder(a: usize, b: usize, n: i32): f32 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    let acc = f32x4.splat(0);
+    for (let i = 0; i < n; i++) acc = madd(v128.load32_splat(at(a, i)), v128.load32_splat(at(b, i)), acc);
+    return f32x4.extract_lane(acc, 0);
+  }
+  let s: f32 = 0;
+  for (let i = 0; i < n; i++) s += load<f32>(at(a, i)) * load<f32>(at(b, i));
+  return s;
+}
+
 /** y[i] += alpha * x[i] for n elements. */
 // @ts-ignore: decorator
 @inline export function axpy(y: usize, x: usize, alpha: f32, n: i32): void {

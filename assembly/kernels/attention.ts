@@ -10,7 +10,7 @@
 // recomputes p = exp(s − lse) tile by tile (FlashAttention's scheme): scratch is 2·BR·S floats,
 // linear in S. A row whose keys are all masked has out = 0 and lse = +Infinity, so every
 // recomputed p_j is exp(−Infinity) = 0 and its gradients are zero: no 0/0 anywhere.
-import { at, axpy, dot, exp4, F32_MAX, kf, K_MAX, K_NEG_INF, K_NEG_MAX, scaleBy } from "../simd";
+import { at, axpy, dot, dotInOrder, exp4, F32_MAX, kf, K_MAX, K_NEG_INF, K_NEG_MAX, scaleBy } from "../simd";
 import { gemm } from "./matmul";
 
 /** Query rows per tile: big enough for the GEMMs to run at speed, small enough for L2. */
@@ -233,7 +233,7 @@ export function attention_forward(out: usize, lse: usize, q: usize, k: usize, v:
   heap.free(st);
 }
 
-/** Accumulates dq, dk, dv. With p = exp(s − lse) and Di = Σ p_j dout·v_j (= dout·out):
+/** Accumulates dq, dk, dv. With p = exp(s − lse) and Di = dout·out (= Σ p_j dout·v_j):
  *  dv += pᵀ·dout; dp = dout·vᵀ; ds = p ⊙ (dp − Di); dq += scale·ds·k; dk += scale·dsᵀ·q (five GEMMs per tile). */
 export function attention_backward(dq: usize, dk: usize, dv: usize, q: usize, k: usize, v: usize,
                                    out: usize, lse: usize, dout: usize, mask: usize, useMask: i32,
@@ -251,7 +251,7 @@ export function attention_backward(dq: usize, dk: usize, dv: usize, q: usize, k:
         const R = min(BR, T - t0), W = keyLimit(t0 + R - 1, S, causal);
         if (W <= 0) continue;
         const o = (bh * T + t0) * D;
-        const qt = at(q, o), dqt = at(dq, o), dot_ = at(dout, o);
+        const qt = at(q, o), dqt = at(dq, o), dot_ = at(dout, o), ot = at(out, o);
         // in the forward pass this was: p = exp(s − m) / l, with lse = m + log l
         tileScores(pt, qt, kh, maskRow, useMask, t0, R, W, S, D, scale, causal);
         for (let r = 0; r < R; r++) {
@@ -263,11 +263,10 @@ export function attention_backward(dq: usize, dk: usize, dv: usize, q: usize, k:
         gemm(dst, dot_, vh, R, W, D, 0, 1, 0);          // dp = dout · vᵀ
         for (let r = 0; r < R; r++) {                   // ds = scale · p ⊙ (dp − Di)
           const pr = at(pt, r * W), dr = at(dst, r * W);
-          // Di = Σ p_j·dp_j, equal to dout·out in exact arithmetic but formed from the very dp it is
-          // subtracted from: where p is one-hot, dp_j − Di is exactly 0 whatever rounding the dp
-          // GEMM did (dout·out, a dot in another order, differs from it in the last ulps, and with
-          // FMA those ulps times |k| came out at 5e-5 on scores of ±1e4).
-          const Di = dot(pr, dr, W);
+          // Di = dout·out summed the way the GEMM summed each dp_j = dout·v_j: where p is one-hot,
+          // out = v_j exactly and dp_j − Di must be exactly 0 (with dot's partial sums it was a few
+          // ulps, times |k| 5e-5 on scores of ±1e4 with FMA).
+          const Di = dotInOrder(at(dot_, r * D), at(ot, r * D), D);
           let j = 0;
           if (ASC_FEATURE_SIMD) {
             const di = f32x4.splat(Di), sc = f32x4.splat(scale);

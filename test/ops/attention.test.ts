@@ -291,6 +291,42 @@ describe.each(BACKENDS)('attention on %s: weights, memory, empty sizes', (backen
   });
 });
 
+// Issue 11: scores past f32's range (q·k ≈ 4e40) were ±Infinity on wasm and the max subtracted
+// from them made NaN, where the reference (f64) stays finite. The kernels saturate scores at
+// ±3.4e38 (README, Guarantees): keys whose scores saturate tie, which is the reference's answer
+// whenever they tie in f64 too, as here.
+describe.each(BACKENDS)('attention on %s: scores overflowing f32', (backend) => {
+  const h = contexts[backend];
+  // Each key is +big or −big along every dimension; each query is +big: scores are ±D·big², ties
+  // among the + keys, and the − keys get exactly 0 weight.
+  const overflowing = ([B, Hh, T, S, D]: Dims, big: number): Inputs => {
+    const u = rng(T * 31 + S);
+    const k = new Float32Array(B * Hh * S * D);
+    for (let r = 0; r < B * Hh * S; r++) { const sgn = r % 3 === 1 ? -1 : 1; k.fill(sgn * big, r * D, (r + 1) * D); }
+    return { q: new Float32Array(B * Hh * T * D).fill(big), k, v: randn(B * Hh * S * D, 5), dout: Float32Array.from({ length: B * Hh * T * D }, () => u() - 0.5) };
+  };
+  it.each([
+    [[1, 2, 2, 5, 4] as Dims, 1e20],     // T < 4: the row-wise kernels
+    [[1, 2, 7, 9, 4] as Dims, 1e20],     // T ≥ 4: the tiled kernels, with a tail of keys
+    [[2, 1, 5, 13, 3] as Dims, 3e19],
+  ])('%j, |q|=|k|=%d: out, weights and gradients finite and equal to the reference', (dims, big) => {
+    const inp = overflowing(dims, big);
+    for (const opts of [{}, { causal: true }]) {
+      const got = run(h, dims, inp, opts), want = run(js, dims, inp, opts);
+      for (const key of ['out', 'w', 'dv'] as const) {
+        noNaN(got[key]);
+        expectClose(got[key], want[key], 1e-5, 1e-4);
+      }
+      // dq, dk: ds·k and dsᵀ·q with |k|, |q| = big; ds is 0 for a tie (p·(dp − Σp·dp) sums to 0
+      // over tied keys only up to rounding), so compare relative to big.
+      for (const key of ['dq', 'dk'] as const) {
+        noNaN(got[key]);
+        expectClose(got[key].map((x) => x / big), want[key].map((x) => x / big), 1e-5, 1e-4);
+      }
+    }
+  });
+});
+
 describe('attention: errors name the argument and both shapes', () => {
   const q = js.zeros([2, 4, 3, 8]), k = js.zeros([2, 4, 5, 8]), v = js.zeros([2, 4, 5, 8]);
   it('rejects misshapen q, k, v, dout and keyMask', () => {
