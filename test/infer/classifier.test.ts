@@ -15,7 +15,7 @@ const texts = ['the match ended in a draw', 'the striker scored a late goal', 'r
 const tok = infer.Tokenizer.build(texts, { minFreq: 1 });
 const V = tok.toJSON().vocab.length;
 
-const h = await full.init({ backend: 'wasm' });
+const h = await full.init();   // the build infer.init() picks too (wasm-relaxed on Node 22+): results compared bit for bit
 const files = {
   transformer: h.saveModel(h.transformerClassifier({ vocabSize: V, maxLen: 8, dModel: 8, heads: 2, ffDim: 16, layers: 2, classes: 3, seed: 3 }),
     { tokenizer: tok.toJSON(), labels: ['sport', 'weather', 'other'] }),
