@@ -51,7 +51,7 @@ const wasmAssets = {
   name: 'heed-wasm-assets',
   transform(code, id) {
     if (id !== dist('backends/wasm-files.js')) return null;
-    for (const build of ['simd', 'scalar']) {
+    for (const build of ['relaxed', 'simd', 'scalar']) {
       const pattern = `new URL('../../build/${build}.wasm', import.meta.url)`;
       if (!code.includes(pattern)) this.error(`${id}: the wasm URL pattern ${pattern} is gone; update rollup.config.mjs`);
       const ref = this.emitFile({ type: 'asset', name: `${build}.wasm`, source: readFileSync(resolve(root, 'build', `${build}.wasm`)) });

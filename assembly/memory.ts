@@ -19,7 +19,8 @@ export function copy_bytes(dst: usize, src: usize, bytes: usize): void {
   memory.copy(dst, src, bytes);
 }
 
-/** 1 when this binary was compiled with SIMD, so a caller-supplied module can be identified. */
+/** Which build this binary is (0 scalar, 1 SIMD, 2 relaxed SIMD), so a caller-supplied module can
+ *  be identified. */
 export function simd_build(): i32 {
-  return ASC_FEATURE_SIMD ? 1 : 0;
+  return ASC_FEATURE_RELAXED_SIMD ? 2 : ASC_FEATURE_SIMD ? 1 : 0;
 }

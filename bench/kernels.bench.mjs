@@ -1,5 +1,5 @@
 // The reference workloads (K1 matmul, K2 attention forward + backward, W1/W2 train steps, I1/I2
-// inference) on heed's js, wasm-scalar and wasm backends and on TensorFlow.js's wasm and cpu
+// inference) on heed's js, wasm-scalar, wasm and wasm-relaxed backends and on TensorFlow.js's wasm and cpu
 // backends, side by side in one process: for each workload heed's rows, then tfjs's, so that the
 // rows compared are measured minutes apart at most.
 // Usage: npm run bench [-- --quick] [-- --json] [-- --no-tfjs] [-- --only K1,W1]
@@ -8,10 +8,16 @@
 //   --no-tfjs  heed's backends only (TensorFlow.js is a dev dependency; this needs none)
 //   --only     workload ids to run, comma-separated (K1, K2, W1, W2, I1, I2)
 import os from 'node:os';
-import { formatTable, memoryFlatness, runBench } from '../dist/bench/run.js';
-import { KERNEL_WORKLOADS, MODEL_WORKLOADS } from '../dist/bench/workloads.js';
-import { init } from '../dist/index.js';
-import { measureCeiling } from './ceiling.mjs';
+import v8 from 'node:v8';
+
+// Node 20 validates relaxed SIMD only behind this V8 flag (22+ have it on, and no longer know the
+// flag); set before anything compiles, so that the wasm-relaxed rows run here too.
+if (Number(process.versions.node.split('.')[0]) < 22) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+
+const { formatTable, memoryFlatness, relaxedRatios, runBench } = await import('../dist/bench/run.js');
+const { KERNEL_WORKLOADS, MODEL_WORKLOADS } = await import('../dist/bench/workloads.js');
+const { init } = await import('../dist/index.js');
+const { measureCeiling } = await import('./ceiling.mjs');
 
 const argv = process.argv.slice(2);
 const usage = 'usage: node bench/kernels.bench.mjs [--quick] [--json] [--no-tfjs] [--only K1,K2,W1,W2,I1,I2]';
@@ -68,6 +74,9 @@ const scaling = workloads.filter((w) => w.threads).map((w) => {
   return { id: w.id, name: w.name, threads: w.threads, ms: many?.ms, singleThreadMs: one?.ms, speedup: many && one ? one.ms / many.ms : undefined };
 });
 
+/** The relaxed-SIMD build against the plain SIMD one, workload by workload (one run). */
+const relaxed = relaxedRatios(rows);
+
 /** heed wasm's speed over each tfjs backend's, per workload (a ratio > 1: heed is faster). */
 const ratios = tfjsBench
   ? workloads.filter((w) => !w.threads).map((w) => {
@@ -88,7 +97,7 @@ if (json) {
   console.log(JSON.stringify({
     ...machine, date: new Date().toISOString(), seconds,
     tfjs: tfjsBench ? { version: tfjsBench.tfjsVersion, backends: ['wasm', 'cpu'], checkAgainstHeed: tfjsCheck } : undefined,
-    rows: [...rows, ...tfjsRows], ratios, scaling, memory, ceilingGflops: ceiling,
+    rows: [...rows, ...tfjsRows], ratios, relaxed, scaling, memory, ceilingGflops: ceiling,
   }, null, 2));
 } else {
   console.log(`\nNode ${machine.node}, V8 ${machine.v8}, ${machine.cpu}, ${machine.cores} cores` +
@@ -98,6 +107,10 @@ if (json) {
   const top = Math.max(ceiling.before, ceiling.after);
   console.log(`\nf32x4 mul+add ceiling of this machine (bench/ceiling.mjs): ${ceiling.before.toFixed(1)} GFLOP/s before the workloads, ${ceiling.after.toFixed(1)} after` +
     (k1.length ? `; heed wasm K1 at ${k1.map((r) => `${Math.round((100 * r.gflops) / top)}%`).join(' / ')} of ${top.toFixed(1)}` : ''));
+  if (relaxed.length) {
+    console.log('\nwasm-relaxed (f32x4.relaxed_madd) against wasm, same run: ' +
+      relaxed.map((r) => `${r.id} ${r.name} ${r.speedup.toFixed(2)}×`).join(', '));
+  }
   for (const sc of scaling) {
     if (sc.speedup !== undefined) {
       console.log(`\n${sc.id} data-parallel on heed wasm: ${sc.threads} threads ${(1000 / sc.ms).toFixed(2)} steps/s, 1 thread ${(1000 / sc.singleThreadMs).toFixed(2)} steps/s: ${sc.speedup.toFixed(2)}× (${os.cpus().length} cores)`);

@@ -7,11 +7,12 @@ import { compiledModule, hostFeatures, wasmBackend, type Features, type WasmSour
 import { HeedError } from './errors.js';
 
 export interface InitOptions {
-  /** 'wasm' (SIMD), 'wasm-scalar' or 'js'. Without it: 'wasm' where the host validates SIMD,
+  /** 'wasm-relaxed' (SIMD with fused multiply-add), 'wasm' (SIMD), 'wasm-scalar' or 'js'. Without
+   *  it: 'wasm-relaxed' where the host validates that build, else 'wasm' where it validates SIMD,
    *  else 'wasm-scalar'. A backend asked for by name is that backend or a HeedError. */
   backend?: BackendName;
-  /** A WebAssembly.Module the platform compiled from heed's simd.wasm or scalar.wasm (edge runtimes
-   *  that forbid compiling from bytes). */
+  /** A WebAssembly.Module the platform compiled from heed's relaxed.wasm, simd.wasm or scalar.wasm
+   *  (edge runtimes that forbid compiling from bytes). */
   module?: WebAssembly.Module;
   /** A cap, in MiB (2^20 bytes), on the memory heed allocates in this context: tensors, model
    *  parameters and gradients, optimizer state, activation arenas and scratch. A request that would
@@ -22,7 +23,7 @@ export interface InitOptions {
   maxMemoryMB?: number;
 }
 
-const BACKENDS: readonly BackendName[] = ['wasm', 'wasm-scalar', 'js'];
+const BACKENDS: readonly BackendName[] = ['wasm-relaxed', 'wasm', 'wasm-scalar', 'js'];
 
 /** @internal validates `options`, makes the backend they ask for (a wasm build from `source` unless
  *  a module is given) and hands it to `make`. */
@@ -45,6 +46,20 @@ export async function initWith<C>(options: InitOptions, source: WasmSource, make
   if (backend === 'js') return make((await import('./backends/js.js')).jsBackend(), features, cap);
   if (backend === 'wasm' && !features.simd) {
     throw new HeedError("init: backend 'wasm' needs WebAssembly SIMD, which this host does not support (use 'wasm-scalar')");
+  }
+  if (backend === 'wasm-relaxed' && !features.relaxedSimd) {
+    throw new HeedError("init: backend 'wasm-relaxed' needs WebAssembly relaxed SIMD, which this host does not support " +
+      "(Node 20 has it behind --experimental-wasm-relaxed-simd; use 'wasm')");
+  }
+  if (backend === undefined && features.relaxedSimd) {
+    try {
+      return make(await wasmBackend(await compiledModule('wasm-relaxed', source), 'wasm-relaxed'), features, cap);
+    } catch (e) {
+      // Only where the relaxed build came from a file was the probe one instruction, not the build:
+      // a host that refuses the build itself gets the SIMD one. Anything else is a real failure.
+      if (!(e instanceof HeedError && e.cause instanceof WebAssembly.CompileError) || source.relaxedBytes()) throw e;
+      features.relaxedSimd = false;
+    }
   }
   const name = backend ?? (features.simd ? 'wasm' : 'wasm-scalar');
   return make(await wasmBackend(await compiledModule(name, source), name), features, cap);

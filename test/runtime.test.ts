@@ -1,14 +1,17 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { HeedError, init } from '../src/index.js';
+import { BUNDLE, ROOT, requireBuild, run } from './package/util.js';
 
 const wasmFile = (name: string) => new Uint8Array(readFileSync(new URL(`../build/${name}.wasm`, import.meta.url)));
 
 describe('init', () => {
-  it('picks SIMD by default where the host validates it, and reports the host features', async () => {
+  it('picks relaxed SIMD, else SIMD, by default where the host validates it, and reports the host features', async () => {
     const h = await init();
     expect(h.features.simd).toBe(true); // Node 20 has WebAssembly SIMD
-    expect(h.backend).toBe('wasm');
+    expect(h.features.relaxedSimd).toBe(WebAssembly.validate(wasmFile('relaxed'))); // Node 22+; Node 20 behind a flag
+    expect(h.backend).toBe(h.features.relaxedSimd ? 'wasm-relaxed' : 'wasm');
     expect(typeof h.features.relaxedSimd).toBe('boolean');
     expect(typeof h.features.threads).toBe('boolean');
   });
@@ -58,6 +61,83 @@ describe('init without SIMD on the host', () => {
     expect(h.features.simd).toBe(false);
     await expect(init2({ backend: 'wasm' })).rejects.toThrow(E);
     await expect(init2({ backend: 'wasm' })).rejects.toThrow('needs WebAssembly SIMD');
+    await expect(init2({ backend: 'wasm-relaxed' })).rejects.toThrow('needs WebAssembly relaxed SIMD');
     vi.doUnmock('../src/backends/wasm.js');
+  });
+});
+
+describe('init on a host that refuses the relaxed-SIMD build', () => {
+  const relaxed = wasmFile('relaxed');
+  const isRelaxedBuild = (b: BufferSource) => {
+    const u = ArrayBuffer.isView(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : new Uint8Array(b);
+    return u.length === relaxed.length && u.every((x, i) => x === relaxed[i]);
+  };
+  // A fresh copy of the modules each time: the feature probe and the compiled modules are cached per process.
+  async function fresh<T>(entry: string, stub: () => void): Promise<T> {
+    vi.resetModules();
+    stub();
+    return (await import(entry)) as T;
+  }
+
+  it("heed: the probe is relaxed.wasm itself; where it does not validate, init() falls back to 'wasm' and says so", async () => {
+    const validate = WebAssembly.validate;
+    try {
+      const m = await fresh<typeof import('../src/index.js')>('../src/index.js', () => {
+        vi.spyOn(WebAssembly, 'validate').mockImplementation((b) => !isRelaxedBuild(b) && validate(b));
+      });
+      const h = await m.init();
+      expect(h.backend).toBe('wasm');
+      expect(h.features).toMatchObject({ simd: true, relaxedSimd: false });
+      await expect(m.init({ backend: 'wasm-relaxed' })).rejects.toThrow(m.HeedError);
+      await expect(m.init({ backend: 'wasm-relaxed' })).rejects.toThrow(
+        "init: backend 'wasm-relaxed' needs WebAssembly relaxed SIMD, which this host does not support (Node 20 has it behind --experimental-wasm-relaxed-simd; use 'wasm')");
+    } finally { vi.restoreAllMocks(); }
+  });
+
+  it("heed/infer: one relaxed instruction validates but the build does not compile → 'wasm', relaxedSimd false", async () => {
+    const compile = WebAssembly.compile;
+    try {
+      const m = await fresh<typeof import('../src/infer.js')>('../src/infer.js', () => {
+        vi.spyOn(WebAssembly, 'validate').mockImplementation(() => true);
+        vi.spyOn(WebAssembly, 'compile').mockImplementation(async (b) => {
+          if (isRelaxedBuild(b)) throw new WebAssembly.CompileError('relaxed opcode not available');
+          return compile(b);
+        });
+      });
+      const h = await m.init();
+      expect(h.backend).toBe('wasm');
+      expect(h.features.relaxedSimd).toBe(false);
+      expect((await m.init()).backend).toBe('wasm');          // decided once
+    } finally { vi.restoreAllMocks(); }
+  });
+
+  it('heed/infer: a relaxed.wasm that cannot be read is an error, not a silent fallback', async () => {
+    try {
+      const m = await fresh<typeof import('../src/infer.js')>('../src/infer.js', () => {
+        vi.spyOn(WebAssembly, 'validate').mockImplementation(() => true);
+        vi.spyOn(WebAssembly, 'compile').mockImplementation(async () => { throw new TypeError('read failed'); });
+      });
+      await expect(m.init()).rejects.toThrow(/could not load heed's WebAssembly from .*relaxed\.wasm: read failed/);
+    } finally { vi.restoreAllMocks(); }
+  });
+
+  it('a real host: this Node without flags (Node 20 refuses relaxed SIMD, 22+ has it) picks accordingly', async () => {
+    requireBuild();
+    const script = `
+      const heed = await import(${JSON.stringify(join(BUNDLE, 'heed.js'))});
+      const infer = await import(${JSON.stringify(join(BUNDLE, 'infer.js'))});
+      const h = await heed.init(), i = await infer.init();
+      let named = 'ok';
+      try { await heed.init({ backend: 'wasm-relaxed' }); } catch (e) { named = e.message; }
+      const plain = (await heed.init({ backend: 'wasm' })).backend;
+      process.stdout.write(JSON.stringify({ backend: h.backend, infer: i.backend, relaxedSimd: h.features.relaxedSimd, named, plain }));
+    `;
+    const r = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT });
+    expect(r.code, r.stderr).toBe(0);
+    const has = Number(process.versions.node.split('.')[0]) >= 22;
+    expect(JSON.parse(r.stdout)).toEqual(has
+      ? { backend: 'wasm-relaxed', infer: 'wasm-relaxed', relaxedSimd: true, named: 'ok', plain: 'wasm' }
+      : { backend: 'wasm', infer: 'wasm', relaxedSimd: false, plain: 'wasm',
+          named: "init: backend 'wasm-relaxed' needs WebAssembly relaxed SIMD, which this host does not support (Node 20 has it behind --experimental-wasm-relaxed-simd; use 'wasm')" });
   });
 });

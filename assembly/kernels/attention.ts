@@ -10,7 +10,7 @@
 // recomputes p = exp(s − lse) tile by tile (FlashAttention's scheme): scratch is 2·BR·S floats,
 // linear in S. A row whose keys are all masked has out = 0 and lse = +Infinity, so every
 // recomputed p_j is exp(−Infinity) = 0 and its gradients are zero: no 0/0 anywhere.
-import { at, axpy, dot, exp4, kf, K_NEG_INF, scaleBy } from "../simd";
+import { at, axpy, dot, dotInOrder, exp4, F32_MAX, kf, K_MAX, K_NEG_INF, K_NEG_MAX, scaleBy } from "../simd";
 import { gemm } from "./matmul";
 
 /** Query rows per tile: big enough for the GEMMs to run at speed, small enough for L2. */
@@ -21,6 +21,14 @@ import { gemm } from "./matmul";
 // @ts-ignore: decorator
 @inline function keyLimit(t: i32, S: i32, causal: i32): i32 {
   return causal ? min(S, t + 1) : S;
+}
+
+/** A score saturated to ±F32_MAX: q·k past f32's range would be ±Infinity, and the max subtracted
+ *  from it would make Infinity − Infinity = NaN, where the f64 reference stays finite. Saturated
+ *  scores tie (the reference tells 1e39 from 2e39); NaN stays NaN. */
+// @ts-ignore: decorator
+@inline function saturate(s: f32): f32 {
+  return min(max(s, -F32_MAX), F32_MAX);
 }
 
 /** 1 when key j of this batch row is padding. */
@@ -37,14 +45,14 @@ import { gemm } from "./matmul";
   let m: f32 = -Infinity;
   for (let j = 0; j < kmax; j++) {
     let sj: f32 = -Infinity;
-    if (!masked(maskRow, useMask, j)) sj = dot(qr, at(kh, j * D), D) * scale;
+    if (!masked(maskRow, useMask, j)) sj = saturate(dot(qr, at(kh, j * D), D) * scale);
     store<f32>(at(s, j), sj);
     m = max(m, sj);
   }
   return m;
 }
 
-/** Scores of a tile into st [R, W] (row stride W): scale·q·kᵀ with −Infinity where the key is
+/** Scores of a tile into st [R, W] (row stride W): scale·q·kᵀ (saturated) with −Infinity where the key is
  *  masked or past the causal limit. W = number of keys any row of the tile may see. */
 function tileScores(st: usize, qt: usize, kh: usize, maskRow: usize, useMask: i32,
                     t0: i32, R: i32, W: i32, S: i32, D: i32, scale: f32, causal: i32): void {
@@ -54,9 +62,11 @@ function tileScores(st: usize, qt: usize, kh: usize, maskRow: usize, useMask: i3
     let j = 0;
     if (ASC_FEATURE_SIMD) {
       const sc = f32x4.splat(scale);
-      for (; j + 4 <= kmax; j += 4) v128.store(at(row, j), f32x4.mul(v128.load(at(row, j)), sc));
+      for (; j + 4 <= kmax; j += 4) {
+        v128.store(at(row, j), f32x4.pmin(f32x4.pmax(f32x4.mul(v128.load(at(row, j)), sc), kf(K_NEG_MAX)), kf(K_MAX)));
+      }
     }
-    for (; j < kmax; j++) store<f32>(at(row, j), load<f32>(at(row, j)) * scale);
+    for (; j < kmax; j++) store<f32>(at(row, j), saturate(load<f32>(at(row, j)) * scale));
     for (j = kmax; j < W; j++) store<f32>(at(row, j), -Infinity);
     if (useMask) {
       for (j = 0; j < kmax; j++) if (load<f32>(at(maskRow, j)) == 0) store<f32>(at(row, j), -Infinity);
@@ -166,7 +176,7 @@ function rowsBackward(dq: usize, dk: usize, dv: usize, q: usize, k: usize, v: us
           if (masked(maskRow, useMask, j)) continue;
           const kj = at(kh, j * D);
           // in the forward pass this was: p = exp(s − m) / l, with lse = m + log l
-          const p = Mathf.exp(dot(qr, kj, D) * scale - L);
+          const p = Mathf.exp(saturate(dot(qr, kj, D) * scale) - L);
           if (p == 0) continue;
           axpy(at(dvh, j * D), dor, p, D);
           const ds = p * (dot(dor, at(vh, j * D), D) - Di) * scale;
@@ -253,7 +263,10 @@ export function attention_backward(dq: usize, dk: usize, dv: usize, q: usize, k:
         gemm(dst, dot_, vh, R, W, D, 0, 1, 0);          // dp = dout · vᵀ
         for (let r = 0; r < R; r++) {                   // ds = scale · p ⊙ (dp − Di)
           const pr = at(pt, r * W), dr = at(dst, r * W);
-          const Di = dot(at(dot_, r * D), at(ot, r * D), D);
+          // Di = dout·out summed the way the GEMM summed each dp_j = dout·v_j: where p is one-hot,
+          // out = v_j exactly and dp_j − Di must be exactly 0 (with dot's partial sums it was a few
+          // ulps, times |k| 5e-5 on scores of ±1e4 with FMA).
+          const Di = dotInOrder(at(dot_, r * D), at(ot, r * D), D);
           let j = 0;
           if (ASC_FEATURE_SIMD) {
             const di = f32x4.splat(Di), sc = f32x4.splat(scale);

@@ -6,7 +6,7 @@
 //   gelu'(x) = s + x·s·(1 − s)·2u',  u' = √(2/π)·(1 + 3·0.044715·x²),  1 − s = e^(−2u)·s
 // The backward clamps x to ±GRAD_CLAMP for the second term: past it s is 0 or 1 in f32 and the term
 // vanishes, but x² would overflow to ∞ for |x| > 1.8e19 and turn 0·∞ into NaN.
-import { addTo, at, exp4, kf, K_ONE, splatAt } from "../simd";
+import { at, exp4, kf, K_ONE, madd, splatAt } from "../simd";
 
 // @ts-ignore: decorator
 @inline const TWO_SQRT_2_OVER_PI: f32 = 1.5957691216057308;
@@ -26,6 +26,8 @@ const GELU_SPLATS = memory.data<f32>([
   -GRAD_CLAMP, -GRAD_CLAMP, -GRAD_CLAMP, -GRAD_CLAMP,
   GRAD_CLAMP, GRAD_CLAMP, GRAD_CLAMP, GRAD_CLAMP,
 ]);
+/** Every bit but the sign, per lane. */
+const ABS_BITS = memory.data<i32>([0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF]);
 // @ts-ignore: decorator
 @inline const NEG_2C0 = 0;
 // @ts-ignore: decorator
@@ -45,12 +47,16 @@ const GELU_SPLATS = memory.data<f32>([
 // @ts-ignore: decorator
 @inline function expm2u4(x: v128): v128 {
   const x2 = f32x4.mul(x, x);
-  return exp4(f32x4.mul(f32x4.mul(x, splatAt(GELU_SPLATS, NEG_2C0)), f32x4.add(kf(K_ONE), f32x4.mul(x2, splatAt(GELU_SPLATS, C)))));
+  return exp4(f32x4.mul(f32x4.mul(x, splatAt(GELU_SPLATS, NEG_2C0)), madd(x2, splatAt(GELU_SPLATS, C), kf(K_ONE))));
 }
 
+/** x·s; below −GRAD_CLAMP the gate is 0 in f32 (e^−600), but the clamped e^(−2u) would leave
+ *  x/(1 + e^88), which is −1.8 at x = −3e38: those lanes keep only the sign of x (−0, as the
+ *  f64 reference gives). NaN compares false and stays NaN. */
 // @ts-ignore: decorator
 @inline function gelu4(x: v128): v128 {
-  return f32x4.div(x, f32x4.add(kf(K_ONE), expm2u4(x)));
+  const far = v128.and(f32x4.lt(x, splatAt(GELU_SPLATS, LO)), v128.load(ABS_BITS));
+  return v128.andnot(f32x4.div(x, f32x4.add(kf(K_ONE), expm2u4(x))), far);
 }
 
 /** gelu'(x) on four lanes, x clamped to ±GRAD_CLAMP (pmin/pmax keep a NaN: see exp4). */
@@ -58,8 +64,8 @@ const GELU_SPLATS = memory.data<f32>([
 @inline function geluGrad4(x: v128): v128 {
   const xv = f32x4.pmin(f32x4.pmax(x, splatAt(GELU_SPLATS, LO)), splatAt(GELU_SPLATS, HI));
   const e = expm2u4(xv), s = f32x4.div(kf(K_ONE), f32x4.add(kf(K_ONE), e));
-  const du2 = f32x4.mul(splatAt(GELU_SPLATS, POS_2C0), f32x4.add(kf(K_ONE), f32x4.mul(splatAt(GELU_SPLATS, C3), f32x4.mul(xv, xv))));
-  return f32x4.add(s, f32x4.mul(f32x4.mul(f32x4.mul(xv, s), f32x4.mul(e, s)), du2));
+  const du2 = f32x4.mul(splatAt(GELU_SPLATS, POS_2C0), madd(splatAt(GELU_SPLATS, C3), f32x4.mul(xv, xv), kf(K_ONE)));
+  return madd(f32x4.mul(f32x4.mul(xv, s), f32x4.mul(e, s)), du2, s);
 }
 
 /** The scalar e^(−2u), clamped like exp4 so that e·s stays finite. */
@@ -82,7 +88,7 @@ export function gelu_forward(y: usize, x: usize, n: i32): void {
   }
   for (; i < n; i++) {
     const xi = load<f32>(at(x, i));
-    store<f32>(at(y, i), xi / (<f32>1 + expm2u(xi)));
+    store<f32>(at(y, i), xi < -GRAD_CLAMP ? <f32>-0.0 : xi / (<f32>1 + expm2u(xi)));   // as gelu4
   }
 }
 
@@ -92,10 +98,10 @@ export function gelu_backward(dx: usize, x: usize, dy: usize, n: i32): void {
   if (ASC_FEATURE_SIMD) {
     for (; i + 8 <= n; i += 8) {
       const g0 = geluGrad4(v128.load(at(x, i))), g1 = geluGrad4(v128.load(at(x, i), 16));
-      addTo(at(dx, i), f32x4.mul(v128.load(at(dy, i)), g0));
-      addTo(at(dx, i + 4), f32x4.mul(v128.load(at(dy, i + 4)), g1));
+      v128.store(at(dx, i), madd(v128.load(at(dy, i)), g0, v128.load(at(dx, i))));
+      v128.store(at(dx, i + 4), madd(v128.load(at(dy, i + 4)), g1, v128.load(at(dx, i + 4))));
     }
-    for (; i + 4 <= n; i += 4) addTo(at(dx, i), f32x4.mul(v128.load(at(dy, i)), geluGrad4(v128.load(at(x, i)))));
+    for (; i + 4 <= n; i += 4) v128.store(at(dx, i), madd(v128.load(at(dy, i)), geluGrad4(v128.load(at(x, i))), v128.load(at(dx, i))));
   }
   for (; i < n; i++) {
     const xi = min(max(load<f32>(at(x, i)), -GRAD_CLAMP), GRAD_CLAMP);

@@ -2,7 +2,7 @@
 // x, y, dx, dy: [N, C]; gamma, beta, dgamma, dbeta: [C]. Corrected two-pass statistics (never
 // E[x²]−E[x]², which cancels catastrophically for rows with a large mean). Backward recomputes mean and rstd
 // instead of saving them, so the pair is stateless.
-import { addTo, at, hsum } from "../simd";
+import { addTo, at, hsum, madd } from "../simd";
 
 // Row statistics, returned through globals (AssemblyScript has no tuples). The mean is kept as
 // statMean + statDelta: a single f32 mean near 1e4 is off by up to half an ulp (5e-4), which is 5%
@@ -21,7 +21,11 @@ let statMean: f32 = 0, statDelta: f32 = 0, statRstd: f32 = 0;
     s = hsum(acc);
   }
   for (; i < C; i++) s += load<f32>(at(x, i));
-  const m = s / <f32>C;
+  let m = s / <f32>C;
+  if (abs(s) == Infinity) {                       // the sum overflowed (|x| near f32's max): Σ x/C
+    m = 0;
+    for (i = 0; i < C; i++) m += load<f32>(at(x, i)) / <f32>C;
+  }
   let sd: f32 = 0, sdd: f32 = 0;
   i = 0;
   if (ASC_FEATURE_SIMD) {
@@ -40,7 +44,23 @@ let statMean: f32 = 0, statDelta: f32 = 0, statRstd: f32 = 0;
   }
   statMean = m;
   statDelta = sd / <f32>C;
-  statRstd = <f32>1 / Mathf.sqrt(max<f32>(sdd - sd * sd / <f32>C, 0) / <f32>C + eps);
+  statRstd = sdd == Infinity ? scaledRstd(x, C, m, eps)
+                             : <f32>1 / Mathf.sqrt(max<f32>(sdd - sd * sd / <f32>C, 0) / <f32>C + eps);
+}
+
+/** rowStats' 1/sqrt(var + eps) for a row whose Σd² overflows f32 (|x − m| past ~1e19): the same
+ *  sums over d/a with a = max|d|, so var = a²·var(d/a) and rstd = 1/(a·sqrt(var(d/a) + eps/a²)).
+ *  Rare, so scalar. */
+function scaledRstd(x: usize, C: i32, m: f32, eps: f32): f32 {
+  let a: f32 = 0;
+  for (let i = 0; i < C; i++) a = max(a, abs(load<f32>(at(x, i)) - m));
+  const inv = <f32>1 / a;
+  let sd: f32 = 0, sdd: f32 = 0;
+  for (let i = 0; i < C; i++) {
+    const d = (load<f32>(at(x, i)) - m) * inv;
+    sd += d; sdd += d * d;
+  }
+  return inv / Mathf.sqrt(max<f32>(sdd - sd * sd / <f32>C, 0) / <f32>C + eps * inv * inv);
 }
 
 export function layernorm_forward(y: usize, x: usize, gamma: usize, beta: usize, N: i32, C: i32, eps: f32): void {
@@ -53,7 +73,7 @@ export function layernorm_forward(y: usize, x: usize, gamma: usize, beta: usize,
       const m = f32x4.splat(mean), dl = f32x4.splat(delta), r = f32x4.splat(rstd);
       for (; i + 4 <= C; i += 4) {
         const xhat = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(at(xr, i)), m), dl), r);
-        v128.store(at(yr, i), f32x4.add(f32x4.mul(xhat, v128.load(at(gamma, i))), v128.load(at(beta, i))));
+        v128.store(at(yr, i), madd(xhat, v128.load(at(gamma, i)), v128.load(at(beta, i))));
       }
     }
     for (; i < C; i++) {
@@ -78,7 +98,7 @@ export function layernorm_backward(dx: usize, dgamma: usize, dbeta: usize,
       for (; i + 4 <= C; i += 4) {
         const g = f32x4.mul(v128.load(at(dyr, i)), v128.load(at(gamma, i)));
         ga = f32x4.add(ga, g);
-        gxa = f32x4.add(gxa, f32x4.mul(g, f32x4.mul(f32x4.sub(f32x4.sub(v128.load(at(xr, i)), m), dl), r)));
+        gxa = madd(g, f32x4.mul(f32x4.sub(f32x4.sub(v128.load(at(xr, i)), m), dl), r), gxa);
       }
       gMean = hsum(ga); gxMean = hsum(gxa);
     }
@@ -94,7 +114,7 @@ export function layernorm_backward(dx: usize, dgamma: usize, dbeta: usize,
         const d = v128.load(at(dyr, i)), xhat = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(at(xr, i)), m), dl), r);
         const g = f32x4.mul(d, v128.load(at(gamma, i)));
         addTo(at(dxr, i), f32x4.mul(r, f32x4.sub(f32x4.sub(g, gm), f32x4.mul(xhat, gxm))));
-        addTo(at(dgamma, i), f32x4.mul(d, xhat));
+        v128.store(at(dgamma, i), madd(d, xhat, v128.load(at(dgamma, i))));
         addTo(at(dbeta, i), d);
       }
     }

@@ -8,7 +8,7 @@
 // tile keeps 8 f32x4 accumulators (V8 spills beyond that) and broadcasts op(a) with load32_splat.
 // Tiles that overhang the edge of c are computed into a scratch tile and copied in.
 // Scalar path: b is packed row-major [K, N] and each output row is an axpy over k.
-import { at } from "../simd";
+import { at, madd } from "../simd";
 
 // @ts-ignore: decorator
 @inline const NR = 8;
@@ -115,13 +115,13 @@ function tiles(c: usize, ldc: usize, pa: usize, pb: usize, K: i32, strips: i32, 
       do {
         const b0 = v128.load(q), b1 = v128.load(q, 16);
         let av = v128.load32_splat(ap);
-        c00 = f32x4.add(c00, f32x4.mul(av, b0)); c01 = f32x4.add(c01, f32x4.mul(av, b1));
+        c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
         av = v128.load32_splat(ap, 4);
-        c10 = f32x4.add(c10, f32x4.mul(av, b0)); c11 = f32x4.add(c11, f32x4.mul(av, b1));
+        c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
         av = v128.load32_splat(ap, 8);
-        c20 = f32x4.add(c20, f32x4.mul(av, b0)); c21 = f32x4.add(c21, f32x4.mul(av, b1));
+        c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
         av = v128.load32_splat(ap, 12);
-        c30 = f32x4.add(c30, f32x4.mul(av, b0)); c31 = f32x4.add(c31, f32x4.mul(av, b1));
+        c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
         q += NR << 2;
         ap += MR << 2;
       } while (ap < aEnd);

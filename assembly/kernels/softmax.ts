@@ -1,7 +1,7 @@
 // Softmax over the last axis (torch.softmax(x, -1)), numerically stable: y = exp(x − max) / Σ.
 // x, y, dx, dy: [N, C]. A row whose entries are all −Infinity has no mass and gives zeros (torch
 // gives NaN there); a −Infinity entry in any other row gets probability 0.
-import { addTo, at, dot, hmax, scaleBy } from "../simd";
+import { at, dot, hmax, madd, scaleBy } from "../simd";
 
 /** max of the C floats at x (−Infinity for C = 0). */
 // @ts-ignore: decorator
@@ -46,7 +46,7 @@ export function softmax_backward(dx: usize, y: usize, dy: usize, N: i32, C: i32)
     if (ASC_FEATURE_SIMD) {
       const sv = f32x4.splat(s);
       for (; i + 4 <= C; i += 4) {
-        addTo(at(dxr, i), f32x4.mul(v128.load(at(yr, i)), f32x4.sub(v128.load(at(dyr, i)), sv)));
+        v128.store(at(dxr, i), madd(v128.load(at(yr, i)), f32x4.sub(v128.load(at(dyr, i)), sv), v128.load(at(dxr, i))));
       }
     }
     for (; i < C; i++) {

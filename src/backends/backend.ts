@@ -9,7 +9,7 @@ export const MAX_ELEMENTS = 2 ** 31 - 1;
 /** Whether n is a size heed can plan with: a safe integer in [0, MAX_ELEMENTS]. */
 export const isPlannable = (n: number): boolean => Number.isSafeInteger(n) && n >= 0 && n <= MAX_ELEMENTS;
 
-export type BackendName = 'wasm' | 'wasm-scalar' | 'js';
+export type BackendName = 'wasm-relaxed' | 'wasm' | 'wasm-scalar' | 'js';
 /** A float buffer: a byte pointer into linear memory (wasm) or a Float32Array (js). */
 export type Buf = number | Float32Array;
 /** An int32 buffer: a byte pointer (wasm) or an Int32Array (js). */

@@ -9,13 +9,18 @@ import type { WasmBuild, WasmSource } from './wasm.js';
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 
+/** The file a build is in. */
+const fileOf = (name: WasmBuild) => (name === 'wasm' ? 'simd' : name === 'wasm-relaxed' ? 'relaxed' : 'scalar');
+
 /** The file's URL, made only when needed: some runtimes have no usable import.meta.url. */
 function urlOf(name: WasmBuild): URL {
   try {
-    return name === 'wasm' ? new URL('../../build/simd.wasm', import.meta.url) : new URL('../../build/scalar.wasm', import.meta.url);
+    return name === 'wasm' ? new URL('../../build/simd.wasm', import.meta.url)
+      : name === 'wasm-relaxed' ? new URL('../../build/relaxed.wasm', import.meta.url)
+      : new URL('../../build/scalar.wasm', import.meta.url);
   } catch (e) {
-    throw new HeedError(`init: cannot locate heed's ${name === 'wasm' ? 'simd' : 'scalar'}.wasm here (${e instanceof Error ? e.message : String(e)}); ` +
-      `import heed/wasm/${name === 'wasm' ? 'simd' : 'scalar'}.wasm as a WebAssembly.Module and pass init({ module })`, { cause: e });
+    throw new HeedError(`init: cannot locate heed's ${fileOf(name)}.wasm here (${e instanceof Error ? e.message : String(e)}); ` +
+      `import heed/wasm/${fileOf(name)}.wasm as a WebAssembly.Module and pass init({ module })`, { cause: e });
   }
 }
 
@@ -34,13 +39,14 @@ async function compileFrom(url: URL): Promise<WebAssembly.Module> {
 
 export const wasmFiles: WasmSource = {
   simdBytes: () => null,
+  relaxedBytes: () => null,
   async compile(name: WasmBuild) {
     const url = urlOf(name);
     try {
       return await compileFrom(url);
     } catch (e) {
       throw new HeedError(`init: could not load heed's WebAssembly from ${url.href}: ${e instanceof Error ? e.message : String(e)} ` +
-        `(where files cannot be read or fetched, pass init({ module }) with a module compiled from heed/wasm/${name === 'wasm' ? 'simd' : 'scalar'}.wasm)`, { cause: e });
+        `(where files cannot be read or fetched, pass init({ module }) with a module compiled from heed/wasm/${fileOf(name)}.wasm)`, { cause: e });
     }
   },
 };

@@ -3,9 +3,11 @@ import { HeedError } from '../errors.js';
 import type { Backend, BackendName, Buf, IBuf } from './backend.js';
 import { KERNEL_NAMES, type Kernels } from './kernels.js';
 
-// Feature probes: the smallest modules that use each feature. SIMD is probed with the real binary
-// where it is at hand (inlined), else with the smallest module using a SIMD instruction
-// (i8x16.popcnt, from the final SIMD spec).
+// Feature probes: the smallest modules that use each feature. SIMD and relaxed SIMD are probed with
+// the real binaries where they are at hand (inlined), else with the smallest module using one
+// instruction of the feature (i8x16.popcnt, from the final SIMD spec; i8x16.relaxed_swizzle). A host
+// can accept one relaxed instruction and not another, so where the relaxed build comes from a file,
+// compiling it is the final probe (initWith falls back to 'wasm' when that fails).
 const SIMD_PROBE = [0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11];
 const RELAXED_SIMD_PROBE = [0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 15, 1, 13, 0, 65, 1,
   253, 15, 65, 2, 253, 15, 253, 128, 2, 11];
@@ -14,13 +16,15 @@ const THREADS_PROBE = [0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 
 
 export interface Features { simd: boolean; relaxedSimd: boolean; threads: boolean }
 
-export type WasmBuild = 'wasm' | 'wasm-scalar';
+export type WasmBuild = 'wasm-relaxed' | 'wasm' | 'wasm-scalar';
 
-/** Where the two builds come from: base64 inlined in the code (heed: wasm-inline.ts) or the .wasm
+/** Where the three builds come from: base64 inlined in the code (heed: wasm-inline.ts) or the .wasm
  *  files beside it, read or fetched (heed/infer: wasm-files.ts). */
 export interface WasmSource {
   /** The SIMD build's bytes when the source holds them already (the best SIMD probe), else null. */
   simdBytes(): Uint8Array<ArrayBuffer> | null;
+  /** The relaxed-SIMD build's bytes when the source holds them already, else null. */
+  relaxedBytes(): Uint8Array<ArrayBuffer> | null;
   /** Compiles a build (a HeedError when it cannot be had). */
   compile(name: WasmBuild): Promise<WebAssembly.Module>;
 }
@@ -32,7 +36,7 @@ export function hostFeatures(source?: WasmSource): Features {
   if (!features) {
     features = {
       simd: WebAssembly.validate(source?.simdBytes() ?? new Uint8Array(SIMD_PROBE)),
-      relaxedSimd: WebAssembly.validate(new Uint8Array(RELAXED_SIMD_PROBE)),
+      relaxedSimd: WebAssembly.validate(source?.relaxedBytes() ?? new Uint8Array(RELAXED_SIMD_PROBE)),
       threads: typeof SharedArrayBuffer !== 'undefined' && WebAssembly.validate(new Uint8Array(THREADS_PROBE)),
     };
   }
@@ -86,7 +90,8 @@ export async function wasmBackend(module: WebAssembly.Module, expected?: Backend
   for (const name of [...KERNEL_NAMES, 'alloc', 'free', 'simd_build']) {
     if (typeof raw[name] !== 'function') throw new HeedError(`the WebAssembly module is not heed's: it has no export '${name}'`);
   }
-  const name: BackendName = raw.simd_build() === 1 ? 'wasm' : 'wasm-scalar';
+  const build = raw.simd_build();
+  const name: BackendName = build === 2 ? 'wasm-relaxed' : build === 1 ? 'wasm' : 'wasm-scalar';
   if (expected && expected !== name) {
     throw new HeedError(`backend '${expected}' was asked for but the module given is the '${name}' build`);
   }

@@ -21,6 +21,7 @@ export interface BenchRow {
 }
 
 export interface BenchOptions {
+  /** Default: js, wasm-scalar, wasm, and wasm-relaxed where the host validates it. */
   backends?: BackendName[];
   quick?: boolean;
   /** Skip the js backend on workloads marked slow (it can take tens of seconds per call). */
@@ -29,7 +30,8 @@ export interface BenchOptions {
 }
 
 export async function runBench(workloads: Workload[], options: BenchOptions = {}): Promise<BenchRow[]> {
-  const backends = options.backends ?? ['js', 'wasm-scalar', 'wasm'];
+  const relaxed = (await init({ backend: 'js' })).features.relaxedSimd;
+  const backends = options.backends ?? ['js', 'wasm-scalar', 'wasm', ...(relaxed ? ['wasm-relaxed' as const] : [])];
   const log = options.log ?? (() => {});
   const rows: BenchRow[] = [];
   for (const w of workloads) {
@@ -92,6 +94,14 @@ export function formatTable(rows: BenchRow[]): string {
     return `| ${rs.find((r) => r)!.id} | ${n} | ${rs.map((r) => (r ? `${(1000 / r.ms).toFixed(2)} | ${r.seqPerSec!.toFixed(1)}` : '– | –')).join(' | ')} |`;
   });
   return [out, '', head2, head2.replace(/[^|]+/g, '---'), ...lines2].join('\n');
+}
+
+/** wasm-relaxed's speed over wasm's per workload, both from `rows` (one run). */
+export function relaxedRatios(rows: BenchRow[]): { id: string; name: string; wasmMs: number; relaxedMs: number; speedup: number }[] {
+  return rows.filter((r) => r.backend === 'wasm-relaxed').flatMap((r) => {
+    const w = rows.find((x) => x.name === r.name && x.backend === 'wasm');
+    return w ? [{ id: r.id, name: r.name, wasmMs: w.ms, relaxedMs: r.ms, speedup: w.ms / r.ms }] : [];
+  });
 }
 
 /** Linear memory and JS heap across `steps` W1-sized training steps: both should stay flat. */

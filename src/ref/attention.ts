@@ -16,11 +16,19 @@ function rowScores(s: Float64Array, q: F32, qo: number, k: F32, ko: number, mask
                    useMask: number, kmax: number, D: number, scale: number): number {
   let m = -Infinity;
   for (let j = 0; j < kmax; j++) {
-    s[j] = useMask && mask[mo + j] === 0 ? -Infinity : dot(q, qo, k, ko + j * D, D) * scale;
+    s[j] = useMask && mask[mo + j] === 0 ? -Infinity : saturate(dot(q, qo, k, ko + j * D, D) * scale);
     m = Math.max(m, s[j]);
   }
   return m;
 }
+
+/** The largest finite f32. */
+const F32_MAX = 3.4028234663852886e38;
+
+/** A score saturated to ±F32_MAX, as the kernels do: lse is stored in f32, so a score past f32's
+ *  range would make it +Infinity (read as "every key masked") here and NaN (∞ − ∞) there. The
+ *  saturation is part of the op's definition, so every backend agrees on such rows. */
+const saturate = (s: number) => Math.min(Math.max(s, -F32_MAX), F32_MAX);
 
 const keyLimit = (t: number, S: number, causal: number) => (causal ? Math.min(S, t + 1) : S);
 
@@ -70,7 +78,7 @@ export function attention_backward(dq: F32, dk: F32, dv: F32, q: F32, k: F32, v:
         dqr.fill(0);
         for (let j = 0; j < kmax; j++) {
           if (useMask && mask[b * S + j] === 0) continue;
-          const p = Math.exp(dot(q, qo, k, ko + j * D, D) * scale - L);
+          const p = Math.exp(saturate(dot(q, qo, k, ko + j * D, D) * scale) - L);
           const ds = p * (dot(dout, qo, v, ko + j * D, D) - Di) * scale;
           for (let d = 0; d < D; d++) {
             dvh[j * D + d] += p * dout[qo + d];

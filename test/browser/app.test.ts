@@ -150,13 +150,13 @@ if (!haveChromium && process.env.CI) {
 
     it('trains in a Web Worker with a live chart while the page keeps drawing frames', async () => {
       const page = await openPage();
-      expect(await page.textContent('#backend')).toBe('wasm'); // Chromium has WebAssembly SIMD
+      expect(await page.textContent('#backend')).toBe('wasm-relaxed'); // Chromium has relaxed SIMD (since 114)
       expect(await page.getAttribute('#chart', 'data-points')).toBe('0');
       const blank = await page.evaluate(() => (document.getElementById('chart') as HTMLCanvasElement).toDataURL());
 
       const t = await train(page, 6);
       console.log(`browser training (wasm): ${JSON.stringify(t)}`);
-      expect(t).toMatchObject({ backend: 'wasm', kind: 'pooling', epochs: 6, cancelled: false });
+      expect(t).toMatchObject({ backend: 'wasm-relaxed', kind: 'pooling', epochs: 6, cancelled: false });
       expect(t.accuracy).toBeGreaterThan(0.5); // 5 classes: chance is 0.2
       expect(t.valAccuracy).toBeGreaterThan(0.4);
       // The chart was drawn from the steps as they streamed in, not once at the end.
@@ -286,7 +286,7 @@ if (!haveChromium && process.env.CI) {
       expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
       const t = await train(page, 3);
       console.log(`browser training (wasm, 2 threads): ${JSON.stringify(t)}`);
-      expect(t).toMatchObject({ backend: 'wasm', threads: 2, kind: 'pooling', epochs: 3, cancelled: false });
+      expect(t).toMatchObject({ backend: 'wasm-relaxed', threads: 2, kind: 'pooling', epochs: 3, cancelled: false });
       expect(t.accuracy).toBeGreaterThan(0.4);
       expect(t.valAccuracy).toBeGreaterThan(0.3);
       expect(t.maxFrameGapMs).toBeLessThan(500);

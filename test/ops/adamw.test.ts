@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { HeedError, init } from '../../src/index.js';
 import { TAIL_DIMS, expectClose, randn } from '../util.js';
 import type { AdamwOptions } from '../../src/ops/adamw.js';
+import { ALL_BACKENDS, WASM_BACKENDS } from './backends.js';
 
 const js = await init({ backend: 'js' });
 type H = typeof js;
-const BACKENDS = ['js', 'wasm', 'wasm-scalar'] as const;
-const ctxs: Record<(typeof BACKENDS)[number], H> = {
-  js, wasm: await init({ backend: 'wasm' }), 'wasm-scalar': await init({ backend: 'wasm-scalar' }),
-};
+const BACKENDS = ALL_BACKENDS;
+const ctxs = { js } as Record<(typeof BACKENDS)[number], H>;
+for (const b of WASM_BACKENDS) ctxs[b] = await init({ backend: b });
 
 interface Opts { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number }
 const DEFAULTS = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 };

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { HeedError, init } from '../../src/index.js';
 import { TAIL_DIMS, dotf, expectClose, numericGrad, randn, rng } from '../util.js';
+import { ALL_BACKENDS, WASM_BACKENDS } from './backends.js';
 
 const js = await init({ backend: 'js' });
-const BACKENDS = ['js', 'wasm', 'wasm-scalar'] as const;
-const contexts = { js, wasm: await init({ backend: 'wasm' }), 'wasm-scalar': await init({ backend: 'wasm-scalar' }) };
+const BACKENDS = ALL_BACKENDS;
+// 'wasm' is always made: some tests compare a backend with another one.
+const contexts = { js, wasm: await init({ backend: 'wasm' }) } as Record<(typeof BACKENDS)[number], typeof js>;
+for (const b of WASM_BACKENDS) contexts[b] ??= await init({ backend: b });
 
 type H = typeof js;
 type Dims = readonly [B: number, H: number, T: number, S: number, D: number];
@@ -164,7 +167,7 @@ const VARIANTS: [string, boolean, Opts][] = [
   ['keyMask + causal + scale 0.37', true, { causal: true, scale: 0.37 }],
 ];
 
-describe.each(['wasm', 'wasm-scalar'] as const)('attention: %s against js', (backend) => {
+describe.each(WASM_BACKENDS)('attention: %s against js', (backend) => {
   const hw = contexts[backend];
   it.each(SHAPES)('forward, backward and weights agree [B %i, H %i, T %i, S %i, D %i]', (...dims) => {
     const seed = dims.reduce((s, d) => s * 31 + d, 3);
@@ -285,6 +288,42 @@ describe.each(BACKENDS)('attention on %s: weights, memory, empty sizes', (backen
     expect(g.dk.shape).toEqual([1, 1, 0, 2]);
     // D = 0: all scores are 0, so the weights are uniform
     expectClose(h.ops.attentionWeights(h.zeros([1, 1, 2, 0]), h.zeros([1, 1, 4, 0])).toArray(), new Array(8).fill(0.25), 1e-7, 0);
+  });
+});
+
+// Issue 11: scores past f32's range (q·k ≈ 4e40) were ±Infinity on wasm and the max subtracted
+// from them made NaN, where the reference (f64) stays finite. The kernels saturate scores at
+// ±3.4e38 (README, Guarantees): keys whose scores saturate tie, which is the reference's answer
+// whenever they tie in f64 too, as here.
+describe.each(BACKENDS)('attention on %s: scores overflowing f32', (backend) => {
+  const h = contexts[backend];
+  // Each key is +big or −big along every dimension; each query is +big: scores are ±D·big², ties
+  // among the + keys, and the − keys get exactly 0 weight.
+  const overflowing = ([B, Hh, T, S, D]: Dims, big: number): Inputs => {
+    const u = rng(T * 31 + S);
+    const k = new Float32Array(B * Hh * S * D);
+    for (let r = 0; r < B * Hh * S; r++) { const sgn = r % 3 === 1 ? -1 : 1; k.fill(sgn * big, r * D, (r + 1) * D); }
+    return { q: new Float32Array(B * Hh * T * D).fill(big), k, v: randn(B * Hh * S * D, 5), dout: Float32Array.from({ length: B * Hh * T * D }, () => u() - 0.5) };
+  };
+  it.each([
+    [[1, 2, 2, 5, 4] as Dims, 1e20],     // T < 4: the row-wise kernels
+    [[1, 2, 7, 9, 4] as Dims, 1e20],     // T ≥ 4: the tiled kernels, with a tail of keys
+    [[2, 1, 5, 13, 3] as Dims, 3e19],
+  ])('%j, |q|=|k|=%d: out, weights and gradients finite and equal to the reference', (dims, big) => {
+    const inp = overflowing(dims, big);
+    for (const opts of [{}, { causal: true }]) {
+      const got = run(h, dims, inp, opts), want = run(js, dims, inp, opts);
+      for (const key of ['out', 'w', 'dv'] as const) {
+        noNaN(got[key]);
+        expectClose(got[key], want[key], 1e-5, 1e-4);
+      }
+      // dq, dk: ds·k and dsᵀ·q with |k|, |q| = big; ds is 0 for a tie (p·(dp − Σp·dp) sums to 0
+      // over tied keys only up to rounding), so compare relative to big.
+      for (const key of ['dq', 'dk'] as const) {
+        noNaN(got[key]);
+        expectClose(got[key].map((x) => x / big), want[key].map((x) => x / big), 1e-5, 1e-4);
+      }
+    }
   });
 });
 

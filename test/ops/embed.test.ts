@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { init } from '../../src/index.js';
 import { TAIL_DIMS, dotf, expectClose, numericGrad, randint, randn } from '../util.js';
+import { WASM_BACKENDS } from './backends.js';
 
 const js = await init({ backend: 'js' });
 type H = typeof js;
@@ -108,7 +109,7 @@ describe('embed kernels: js reference known answers', () => {
   });
 });
 
-describe.each(['wasm', 'wasm-scalar'] as const)('embed kernels: %s against js', async (backend) => {
+describe.each(WASM_BACKENDS)('embed kernels: %s against js', async (backend) => {
   const hw = await init({ backend });
   it.each(SHAPES)('embedding forward and backward agree, repeated tokens included [N %i, C %i]', (N, C) => {
     const V = 7, tokens = randint(3 * N + 4, 0, V, N * 100 + C);  // more rows than ids: repeats

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HeedError, init } from '../../src/index.js';
 import { TAIL_DIMS, dotf, expectClose, numericGrad, randn } from '../util.js';
+import { ALL_BACKENDS, WASM_BACKENDS } from './backends.js';
 
 const js = await init({ backend: 'js' });
 type H = typeof js;
@@ -48,7 +49,7 @@ describe('gelu: js reference', () => {
   });
 });
 
-describe.each(['wasm', 'wasm-scalar'] as const)('gelu: %s against js', async (backend) => {
+describe.each(WASM_BACKENDS)('gelu: %s against js', async (backend) => {
   const hw = await init({ backend });
   it.each(SHAPES)('forward and backward agree [%i,%i]', (N, C) => {
     const x = randn(N * C, N * 100 + C, 3), dy = randn(N * C, N * 100 + C + 1);
@@ -72,6 +73,27 @@ describe.each(['wasm', 'wasm-scalar'] as const)('gelu: %s against js', async (ba
     expect(dx[0]).toBe(0.5);
     expect(y[x.indexOf(1e4)]).toBe(1e4);
     expect(dx[x.indexOf(1e4)]).toBe(1);
+  });
+});
+
+// Issue 11: gelu(-3e38) was -1.82 on wasm (x / (1 + e^88) with e^(-2u) clamped); the reference
+// gives -0 below about -10 (the gate underflows).
+describe.each(ALL_BACKENDS)('gelu on %s: far-negative inputs', async (backend) => {
+  const h = backend === 'js' ? js : await init({ backend });
+  it('gelu(x) is 0 (gelu\'(x) under 1e-30) for x from -25 down to -3.4e38, in the f32x4 body and the scalar tail', () => {
+    const far = [-3e38, -3.4028234663852886e38, -1e30, -1e20, -1e6, -25];
+    const x = [...far, ...far.slice(0, 3)], dy = x.map(() => 1);
+    const [y, dx] = run(h, x, dy, [x.length]);
+    for (let i = 0; i < x.length; i++) {
+      expect(Math.abs(y[i]), `gelu(${x[i]})`).toBe(0);
+      expect(Math.abs(dx[i]), `gelu'(${x[i]})`).toBeLessThan(1e-30);   // the clamped gate: about 1e-35
+    }
+  });
+  it('still the reference value next to the cut (-10 to -20) and NaN stays NaN', () => {
+    const x = [-10, -12.5, -19.99, -20, -20.01, NaN, -11, -15, -18], dy = x.map(() => 1);
+    const [y] = run(h, x, dy, [x.length]), [wy] = run(js, x, dy, [x.length]);
+    expect(Number.isNaN(y[5])).toBe(true);
+    expectClose([...y.slice(0, 5), ...y.slice(6)], [...wy.slice(0, 5), ...wy.slice(6)], 1e-30, 0);
   });
 });
 

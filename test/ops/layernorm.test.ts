@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HeedError, init } from '../../src/index.js';
 import { TAIL_DIMS, dotf, expectClose, numericGrad, randn } from '../util.js';
+import { ALL_BACKENDS, WASM_BACKENDS } from './backends.js';
 
 const js = await init({ backend: 'js' });
 const SHAPES = TAIL_DIMS.map((C, i) => [1 + (i % 4), C] as const);
@@ -36,7 +37,7 @@ describe('layerNorm: js reference', () => {
   });
 });
 
-describe.each(['wasm', 'wasm-scalar'] as const)('layerNorm: %s against js', async (backend) => {
+describe.each(WASM_BACKENDS)('layerNorm: %s against js', async (backend) => {
   const hw = await init({ backend });
   it.each(SHAPES)('forward and backward agree [%i,%i]', (N, C) => {
     const want = run(js, N, C, N * 100 + C), got = run(hw, N, C, N * 100 + C);
@@ -47,6 +48,40 @@ describe.each(['wasm', 'wasm-scalar'] as const)('layerNorm: %s against js', asyn
     // f32 input itself is quantised at 1e4 (ulp ≈ 1e-3): compare against the f64 oracle loosely but
     // far tighter than E[x²]−E[x]² could ever manage (its variance would be pure rounding noise).
     expectClose(got[0], want[0], 2e-3, 2e-3);
+  });
+});
+
+// Issue 11: rows with |x| ≥ 1e19 gave zeros on wasm (Σ(x − mean)² overflowed f32, so rstd was 0),
+// where the reference (f64) gives ±1; a row near f32's max overflowed the mean as well.
+describe.each(ALL_BACKENDS)('layerNorm on %s: rows past f32\'s square root', async (backend) => {
+  const h = backend === 'js' ? js : await init({ backend });
+  const rows: [string, number[]][] = [
+    ['±1e19', [1e19, -1e19, 1e19, -1e19, 1e19, -1e19, 1e19, -1e19]],
+    ['±3e20 with a tail', [3e20, -3e20, 1e20, -1e20, 2e20, -2e20, 0]],
+    ['1e30 and small values', [1e30, 1, 2, 3, 4]],
+    ['near f32\'s max (the sum overflows)', [3e38, 3e38, 3e38, 1e38, 2e38]],
+  ];
+  it.each(rows)('%s: forward and backward agree with js, finite', (_, row) => {
+    const C = row.length, x = Float32Array.from(row), g = randn(C, 1), b = randn(C, 2), dy = randn(C, 3);
+    const go = (hh: typeof js) => {
+      const [xt, gt, bt, dyt] = [x, g, b, dy].map((a, i) => hh.tensor(a, i % 3 === 0 ? [1, C] : [C]));
+      const y = hh.ops.layerNorm(xt, gt, bt), r = hh.ops.layerNormBackward(xt, gt, dyt);
+      const out = [y, r.dx, r.dgamma, r.dbeta].map((t) => t.toArray());
+      for (const t of [xt, gt, bt, dyt, y, r.dx, r.dgamma, r.dbeta]) t.dispose();
+      return out;
+    };
+    const got = go(h), want = go(js);
+    for (const a of got) for (const v of a) expect(Number.isFinite(v)).toBe(true);
+    expectClose(got[0], want[0], 1e-5, 1e-4);                    // y: x̂·gamma + beta, x̂ about ±1
+    expectClose(got[2], want[2], 1e-5, 1e-4);                    // dgamma = dy·x̂
+    const big = Math.max(...row.map(Math.abs)), scaled = (a: Float32Array) => a.map((v) => v * big);
+    expectClose(scaled(got[1]), scaled(want[1]), 1e-5, 1e-4);    // dx ∝ rstd ≈ 1/big
+  });
+  it('the ±1e19 row normalises to ±1', () => {
+    const x = h.tensor([1e19, -1e19, 1e19, -1e19], [1, 4]), g = h.tensor([1, 1, 1, 1], [4]), b = h.tensor([0, 0, 0, 0], [4]);
+    const y = h.ops.layerNorm(x, g, b);
+    expectClose(y.toArray(), [1, -1, 1, -1], 1e-6, 0);
+    for (const t of [x, g, b, y]) t.dispose();
   });
 });
 

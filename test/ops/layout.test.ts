@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { init } from '../../src/index.js';
 import { dotf, expectClose, randn } from '../util.js';
+import { WASM_BACKENDS } from './backends.js';
 
 type H = Awaited<ReturnType<typeof init>>;
 const js = await init({ backend: 'js' });
@@ -53,7 +54,7 @@ describe('head layout: js reference', () => {
   });
 });
 
-describe.each(['wasm', 'wasm-scalar'] as const)('head layout: %s against js', async (backend) => {
+describe.each(WASM_BACKENDS)('head layout: %s against js', async (backend) => {
   const hw = await init({ backend });
   it.each(SHAPES)('all four kernels agree [B%i T%i H%i D%i]', (B, T, Hh, D) => {
     const n = B * T * Hh * D, x = randn(3 * n, 6), g = [randn(n, 7), randn(n, 8), randn(n, 9)];

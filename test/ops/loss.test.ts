@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HeedError, init } from '../../src/index.js';
 import { TAIL_DIMS, expectClose, numericGrad, randint, randn, rng } from '../util.js';
+import { WASM_BACKENDS } from './backends.js';
 
 const js = await init({ backend: 'js' });
 type H = typeof js;
@@ -62,7 +63,7 @@ describe('losses: js reference', () => {
   });
 });
 
-describe.each(['wasm', 'wasm-scalar', 'js'] as const)('losses: N = 0 on %s', async (backend) => {
+describe.each([...WASM_BACKENDS, 'js'] as const)('losses: N = 0 on %s', async (backend) => {
   const h = backend === 'js' ? js : await init({ backend });
   it('gives loss 0 (not NaN) and empty gradients', () => {
     const c = h.ops.crossEntropy(h.zeros([0, 3]), []);
@@ -74,7 +75,7 @@ describe.each(['wasm', 'wasm-scalar', 'js'] as const)('losses: N = 0 on %s', asy
   });
 });
 
-describe.each(['wasm', 'wasm-scalar'] as const)('losses: %s against js', async (backend) => {
+describe.each(WASM_BACKENDS)('losses: %s against js', async (backend) => {
   const hw = await init({ backend });
   it.each(SHAPES)('crossEntropy agrees [%i,%i]', (N, C) => {
     const x = randn(N * C, N * 100 + C, 3), labels = randint(N, 0, C, N + C);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HeedError, init } from '../../src/index.js';
 import { expectClose, randn } from '../util.js';
+import { WASM_BACKENDS } from './backends.js';
 
 const js = await init({ backend: 'js' });
 
@@ -43,7 +44,7 @@ describe('matmul: js reference known answers', () => {
   });
 });
 
-describe.each(['wasm', 'wasm-scalar'] as const)('matmul: %s against js', async (backend) => {
+describe.each(WASM_BACKENDS)('matmul: %s against js', async (backend) => {
   const hw = await init({ backend });
   for (const transA of [false, true]) {
     for (const transB of [false, true]) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HeedError, init } from '../../src/index.js';
 import { TAIL_DIMS, dotf, expectClose, numericGrad, randn } from '../util.js';
+import { WASM_BACKENDS } from './backends.js';
 
 const js = await init({ backend: 'js' });
 // N < 4, N % 4 != 0 and N % 4 == 0 hit the scalar tail and the f32x4 body of every row loop.
@@ -66,7 +67,7 @@ describe('softmax: js reference', () => {
   });
 });
 
-describe.each(['wasm', 'wasm-scalar'] as const)('softmax: %s against js', async (backend) => {
+describe.each(WASM_BACKENDS)('softmax: %s against js', async (backend) => {
   const hw = await init({ backend });
   it.each(SHAPES)('forward and backward agree [%i,%i]', (R, N) => {
     const x = randn(R * N, R * 100 + N, 3);

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { init, type Tensor } from '../../src/index.js';
 import { expectClose } from '../util.js';
+import { ALL_BACKENDS } from './backends.js';
 
 type Num = number | 'Infinity' | '-Infinity';
 interface Enc { shape: number[]; data: Num[] }
@@ -60,7 +61,7 @@ function checkScalar(label: string, got: number, want: number, atol = ATOL, rtol
   expect(Math.abs(got - want) <= atol + rtol * Math.abs(want), `${label}: got ${got}, want ${want}`).toBe(true);
 }
 
-describe.each(['js', 'wasm', 'wasm-scalar'] as const)('PyTorch fixtures on %s', async (backend) => {
+describe.each(ALL_BACKENDS)('PyTorch fixtures on %s', async (backend) => {
   const h = await init({ backend });
 
   /** Runs fn with a tensor factory; every tensor made or kept in it is disposed afterwards. */

@@ -4,13 +4,16 @@
 // model and predicts with heed/infer from the file, and from a module compiled from
 // heed/wasm/simd.wasm; a CommonJS script require()s heed and heed/infer (or, on a Node without
 // require(esm), gets an error telling it to use import); and `npx heed --help` runs the bin.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, requireBuild, run } from './util.js';
 
 const TIMEOUT = 180_000;
+// The build init() picks here (and in a child process of this Node): the relaxed-SIMD one where
+// the host validates it (Node 22+), else SIMD.
+const DEFAULT_WASM = WebAssembly.validate(readFileSync(join(ROOT, 'build/relaxed.wasm'))) ? 'wasm-relaxed' : 'wasm';
 // Whether this Node can require() an ES module: true from 20.19 / 22.12, undefined before.
 const requireEsm = (process.features as { require_module?: boolean }).require_module;
 let tmp = '', app = '', tarball = '';
@@ -48,7 +51,7 @@ describe('npm pack → npm install into an empty project', () => {
   it('the package holds what it needs at run time and nothing else', async () => {
     const pkgDir = join(app, 'node_modules/heed');
     const files = walk(pkgDir);
-    const allowed = [/^dist\//, /^build\/(simd|scalar)\.wasm$/, /^README\.md$/, /^package\.json$/,
+    const allowed = [/^dist\//, /^build\/(relaxed|simd|scalar)\.wasm$/, /^README\.md$/, /^package\.json$/,
       /^examples\/(fortunes5\.csv|README\.md|LICENSE-fortunes\.txt)$/, /^docs\/api\/[\w/]+\.md$/];
     expect(files.filter((f) => !allowed.some((re) => re.test(f)))).toEqual([]);
     // The API reference the README links to travels with it.
@@ -70,7 +73,7 @@ describe('npm pack → npm install into an empty project', () => {
     expect(o.resolved.infer).toMatch(/\/node_modules\/heed\/dist\/bundle\/infer\.js$/);
     expect(o.resolved.worker).toMatch(/\/node_modules\/heed\/dist\/bundle\/worker\.js$/);
     expect(Object.values(o.resolved as Record<string, string>).every(inPackage)).toBe(true);
-    expect(o.backend).toBe('wasm');
+    expect(o.backend).toBe(DEFAULT_WASM);
     expect(o.epochs).toBe(8);
     expect(o.steps).toBe(40); // onStep crossed from the worker: 80 rows / 16 × 8 epochs
     expect(o.accuracy).toBe(1);
@@ -86,7 +89,7 @@ describe('npm pack → npm install into an empty project', () => {
     // Node >= 20.19 / 22.12 loads an ES module without top-level await through require().
     const r = await run(process.execPath, ['require.cjs'], { cwd: app, timeoutMs: TIMEOUT });
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ backend: 'wasm', infer: 'wasm', fit: 'function', loadClassifier: 'function' });
+    expect(JSON.parse(r.stdout)).toEqual({ backend: DEFAULT_WASM, infer: DEFAULT_WASM, fit: 'function', loadClassifier: 'function' });
   }, TIMEOUT);
 
   it('CommonJS: without require(esm), require(\'heed\') throws an error that says to use import', async () => {
