@@ -70,7 +70,7 @@ export abstract class Model<C extends ModelConfig = ModelConfig, P extends BaseP
   #plan: { B: number; T: number; p: P } | null = null;
   #disposed = false;
   /** Who holds the model (fit, a data-parallel trainer), what frees it, and whether its weights
-   *  may not be replaced now (fit: until it ends; a trainer: during a step), or null. */
+   *  may not be replaced now (all through a fit; during a trainer's step), or null. */
   #user: { who: string; until: string; weightsLocked: string | null } | null = null;
 
   protected constructor(ctx: Context, config: C, specs: ParamSpec[]) {
@@ -193,7 +193,7 @@ export abstract class Model<C extends ModelConfig = ModelConfig, P extends BaseP
 
   /** @internal marks the model as in use by `who` ("fit", "a data-parallel trainer") until
    *  release(); `until` tells the user what ends it, `caller` names the call that is refused when
-   *  the model is in use already. Meanwhile dispose() and trainStep() refuse, and so does a
+   *  the model is in use already. Meanwhile dispose() and training steps refuse, and so does a
    *  second user; while the weights are locked, loadStateDict() too (fit would overwrite them at
    *  the end; a step in flight would apply its update to other weights). */
   lease(caller: string, who: string, until: string): ModelLease {

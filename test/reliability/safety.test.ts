@@ -6,6 +6,7 @@
 // test/parallel/trainer.test.ts, which need the built worker).
 import { describe, expect, it } from 'vitest';
 import { HeedError, init } from '../../src/index.js';
+import { parameterCount, transformerConfig } from '../../src/nn/transformer.js';
 
 const BACKENDS = ['wasm', 'wasm-scalar', 'js'] as const;
 const V = 50;
@@ -243,5 +244,22 @@ describe.each(BACKENDS)('%s: objects handed in are read once too', (backend) => 
     expect(m.stateDict()['embed.weight'].data).toEqual(kept);
     h.trainStep(m, h.adamwOptimizer(m), ids(6, 1, 10), [2, 3], Int32Array.from([0, 1]));
     expect(sd['embed.weight'].data.every((x) => x === 123)).toBe(true);
+  });
+});
+
+describe('model sizes are bounded before a layout is built', () => {
+  it('an absurd layer count or parameter count is a HeedError at once, naming the options', async () => {
+    const h = await init({ backend: 'js' });
+    const t0 = performance.now();
+    expect(() => h.transformerClassifier({ vocabSize: 10, dModel: 1, heads: 1, ffDim: 1, layers: 10_000_000 }))
+      .toThrow(/^transformerClassifier: layers must be at most 1024, got 10000000$/);
+    expect(() => h.transformerClassifier({ vocabSize: 2 ** 30, dModel: 64 }))
+      .toThrow(/^transformerClassifier: vocabSize 1073741824, maxLen 128, dModel 64, ffDim 256, layers 2 and classes 2 make \d+ parameters, more than one block can hold/);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    // The count the bound uses is the layout's.
+    for (const o of [{ vocabSize: 7, maxLen: 5, dModel: 6, heads: 3, ffDim: 10, layers: 3, classes: 4 }, { vocabSize: 10 }]) {
+      expect(h.transformerClassifier(o).parameterCount).toBe(parameterCount(transformerConfig(o)));
+    }
+    expect(h.memory().allocatedBytes).toBeGreaterThan(0);
   });
 });
