@@ -75,14 +75,17 @@ export class InferenceContext {
     // The values are read once, into an array of exactly `size` floats, and that copy is what goes
     // into linear memory: a Proxy or a view of a resizable buffer that reports another length on
     // a second read would otherwise write past the tensor.
-    const data = new Float32Array(size);
+    // The storage first: a tensor over the cap is refused before a copy of its values is made.
+    const t = this.empty(s);
+    if (size === 0) return t;
     try {
+      const data = new Float32Array(size);
       data.set(values);
+      this.be.write(t.buf, data);
     } catch (e) {
+      t.dispose();
       throw new HeedError(`tensor: could not read ${size} values for shape ${fmtShape(s)} (${e instanceof Error ? e.message : String(e)})`, { cause: e });
     }
-    const t = this.empty(s);
-    if (size > 0) this.be.write(t.buf, data);
     return t;
   }
 

@@ -225,6 +225,14 @@ describe.each(BACKENDS)('%s: a batch of empty sequences (T = 0)', (backend) => {
 });
 
 describe.each(BACKENDS)('%s: objects handed in are read once too', (backend) => {
+  it('tensor() whose values cannot be read is a HeedError that leaves no tensor behind', async () => {
+    const h = await init({ backend });
+    const before = h.memory();
+    const hostile = new Proxy([1, 2, 3, 4], { get: (t, k) => (k === '2' ? { valueOf() { throw new Error('no'); } } : Reflect.get(t, k)) });
+    expect(() => h.tensor(hostile, [4])).toThrow(/^tensor: could not read 4 values for shape \[4\] \(no\)$/);
+    expect(h.memory()).toEqual(before);
+  });
+
   it("attentionBackward's saved tensors are the ones it checked", async () => {
     const h = await init({ backend });
     const q = h.tensor([0.1, 0.2, 0.3, 0.4], [1, 1, 1, 4]), k = h.tensor(counting(8), [1, 1, 2, 4]);
