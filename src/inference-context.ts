@@ -24,6 +24,9 @@ export class InferenceContext {
   readonly k: Kernels<any, any>;
   #live = 0;
   #liveBytes = 0;
+  /** Every tensor this context made: only those reach a kernel (Tensor is exported, and one built
+   *  by hand could name any storage). */
+  readonly #made = new WeakSet<Tensor>();
   readonly #metered: MeteredBackend;
 
   /** @internal use init(). `bind` gives the ops this context exposes (the forward ops here, all of
@@ -152,6 +155,7 @@ export class InferenceContext {
       this.#live--;
       this.#liveBytes -= t.size * 4;
     });
+    this.#made.add(t);
     this.#region?.tensors.push(t);
     return t;
   }
@@ -162,6 +166,7 @@ export class InferenceContext {
     if (t.owner !== this) {
       throw new HeedError(`${name}: tensor ${fmtShape(t.shape)} belongs to another heed context (each init() owns its tensors)`);
     }
+    if (!this.#made.has(t)) throw new HeedError(`${name}: tensor ${fmtShape(t.shape)} was not made by heed (use heed.tensor or heed.zeros)`);
     if (t.disposed) throw new HeedError(`${name}: tensor ${fmtShape(t.shape)} was used after dispose()`);
     return t.shape;
   }

@@ -5,7 +5,7 @@
 // data-parallel trainer refuses dispose() and trainStep() (fit: test/train/fit.test.ts and
 // test/parallel/trainer.test.ts, which need the built worker).
 import { describe, expect, it } from 'vitest';
-import { HeedError, init } from '../../src/index.js';
+import { HeedError, Tensor, init } from '../../src/index.js';
 import { parameterCount, transformerConfig } from '../../src/nn/transformer.js';
 
 const BACKENDS = ['wasm', 'wasm-scalar', 'js'] as const;
@@ -231,6 +231,19 @@ describe.each(BACKENDS)('%s: objects handed in are read once too', (backend) => 
     const hostile = new Proxy([1, 2, 3, 4], { get: (t, k) => (k === '2' ? { valueOf() { throw new Error('no'); } } : Reflect.get(t, k)) });
     expect(() => h.tensor(hostile, [4])).toThrow(/^tensor: could not read 4 values for shape \[4\] \(no\)$/);
     expect(h.memory()).toEqual(before);
+  });
+
+  it("a tensor's shape cannot be changed, and a Tensor built by hand reaches no kernel", async () => {
+    const h = await init({ backend });
+    const t = h.zeros([4]), user = h.tensor(counting(1024), [1024]);
+    expect(() => { (t as unknown as { shape: number[] }).shape = [1 << 20]; }).toThrow(TypeError);
+    expect(() => { (t as unknown as { size: number }).size = 1 << 20; }).toThrow(TypeError);
+    expect(t.shape).toEqual([4]);
+    h.ops.gelu(t).dispose();
+    const Forged = Tensor as unknown as new (...a: unknown[]) => Tensor;
+    const forged = new Forged(h, (h as unknown as { be: unknown }).be, (t as unknown as { buf: unknown }).buf, Object.freeze([1 << 20]), () => {});
+    expect(() => h.ops.gelu(forged)).toThrow(/^x: tensor \[1048576\] was not made by heed/);
+    expect(user.toArray()).toEqual(counting(1024));
   });
 
   it("attentionBackward's saved tensors are the ones it checked", async () => {
