@@ -75,10 +75,10 @@ export class InferenceContext {
     if (typeof length !== 'number') throw new HeedError(`tensor: values must be an array or typed array, got ${String(values)}`);
     const size = s.reduce((a, d) => a * d, 1);
     if (length !== size) throw new HeedError(`tensor: ${length} values do not fill shape ${fmtShape(s)} (${size} elements)`);
-    // The values are read once, into an array of exactly `size` floats, and that copy is what goes
-    // into linear memory: a Proxy or a view of a resizable buffer that reports another length on
-    // a second read would otherwise write past the tensor.
-    // The storage first: a tensor over the cap is refused before a copy of its values is made.
+    // The storage first, so that a tensor over the cap is refused before its values are copied.
+    // Then the values are read once, into an array of exactly `size` floats, and that copy is what
+    // goes into linear memory: a Proxy or a view of a resizable buffer that reports another length
+    // on a second read would otherwise write past the tensor.
     const t = this.empty(s);
     if (size === 0) return t;
     try {

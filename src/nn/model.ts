@@ -79,17 +79,19 @@ export abstract class Model<C extends ModelConfig = ModelConfig, P extends BaseP
     this.k = ctx.k;
     this.config = Object.freeze({ ...config }) as Readonly<C>;
     this.layout = new ParamLayout(specs);
-    this.params = this.be.alloc(this.layout.total);
-    this.grads = null as unknown as Buf;
+    const params = this.be.alloc(this.layout.total);
+    let grads: Buf | null = null;
     try {
-      this.grads = this.be.alloc(this.layout.total);
+      grads = this.be.alloc(this.layout.total);
       // Models about to receive their weights (a model file, a finished fit) skip the random draw.
-      if (!skipInit) this.be.write(this.params, this.layout.initialValues(new Rng(config.seed)));
+      if (!skipInit) this.be.write(params, this.layout.initialValues(new Rng(config.seed)));
     } catch (e) {
-      this.be.free(this.params);
-      if (this.grads !== null) this.be.free(this.grads);
+      this.be.free(params);
+      if (grads !== null) this.be.free(grads);
       throw e;
     }
+    this.params = params;
+    this.grads = grads;
   }
 
   /** @internal the plan's buffers, taken in a fixed order from an arena. */

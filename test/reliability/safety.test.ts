@@ -184,6 +184,7 @@ describe('a model in use by a data-parallel trainer (threads: 1, no worker neede
     const tokens = ids(4 * 6), labels = Int32Array.from([0, 1, 0, 1]);
     const dp = await h.dataParallel(m, opt, { threads: 1 });
     const step = dp.step(tokens, [4, 6], labels);
+    const overlapping = dp.step(tokens, [4, 6], labels);   // refused; close() must still wait for `step`
     expect(() => m.dispose()).toThrow(HeedError);
     expect(() => m.dispose()).toThrow(/^dispose: this pooling model is in use by a data-parallel trainer; close\(\) the trainer first$/);
     expect(() => h.trainStep(m, other, tokens, [4, 6], labels)).toThrow(/^trainStep: .*in use by a data-parallel trainer/);
@@ -194,6 +195,7 @@ describe('a model in use by a data-parallel trainer (threads: 1, no worker neede
       .toThrow(/^fit: this pooling model is already in use by a data-parallel trainer; close\(\) the trainer first$/);
     await expect(h.dataParallel(m, other, { threads: 1 })).rejects.toThrow(/^dataParallel: this pooling model is already in use by a data-parallel trainer/);
     expect(Number.isFinite(await step)).toBe(true);
+    await expect(overlapping).rejects.toThrow(/before the previous step finished/);
     expect(m.disposed).toBe(false);
     m.loadStateDict(m.stateDict());                      // between steps: the next step reads them
     expect(m.forward(tokens, [4, 6]).toArray().every(Number.isFinite)).toBe(true);   // reading is fine
