@@ -25,6 +25,9 @@ export class InferenceContext {
   readonly k: Kernels<any, any>;
   #live = 0;
   #liveBytes = 0;
+  /** Every tensor this context made: only those reach a kernel (Tensor is exported, and one built
+   *  by hand could name any storage). */
+  readonly #made = new WeakSet<Tensor>();
   readonly #metered: MeteredBackend;
 
   /** @internal use init(). `bind` gives the ops this context exposes (the forward ops here, all of
@@ -73,17 +76,20 @@ export class InferenceContext {
     if (typeof length !== 'number') throw new HeedError(`tensor: values must be an array or typed array, got ${String(values)}`);
     const size = s.reduce((a, d) => a * d, 1);
     if (length !== size) throw new HeedError(`tensor: ${length} values do not fill shape ${fmtShape(s)} (${size} elements)`);
-    // The values are read once, into an array of exactly `size` floats, and that copy is what goes
-    // into linear memory: a Proxy or a view of a resizable buffer that reports another length on
-    // a second read would otherwise write past the tensor.
-    const data = new Float32Array(size);
+    // The storage first, so that a tensor over the cap is refused before its values are copied.
+    // Then the values are read once, into an array of exactly `size` floats, and that copy is what
+    // goes into linear memory: a Proxy or a view of a resizable buffer that reports another length
+    // on a second read would otherwise write past the tensor.
+    const t = this.empty(s);
+    if (size === 0) return t;
     try {
+      const data = new Float32Array(size);
       data.set(values);
+      this.be.write(t.buf, data);
     } catch (e) {
+      t.dispose();
       throw new HeedError(`tensor: could not read ${size} values for shape ${fmtShape(s)} (${e instanceof Error ? e.message : String(e)})`, { cause: e });
     }
-    const t = this.empty(s);
-    if (size > 0) this.be.write(t.buf, data);
     return t;
   }
 
@@ -154,6 +160,7 @@ export class InferenceContext {
       this.#live--;
       this.#liveBytes -= t.size * 4;
     });
+    this.#made.add(t);
     this.#region?.tensors.push(t);
     return t;
   }
@@ -164,6 +171,7 @@ export class InferenceContext {
     if (t.owner !== this) {
       throw new HeedError(`${name}: tensor ${fmtShape(t.shape)} belongs to another heed context (each init() owns its tensors)`);
     }
+    if (!this.#made.has(t)) throw new HeedError(`${name}: tensor ${fmtShape(t.shape)} was not made by heed (use heed.tensor or heed.zeros)`);
     if (t.disposed) throw new HeedError(`${name}: tensor ${fmtShape(t.shape)} was used after dispose()`);
     return t.shape;
   }

@@ -24,6 +24,9 @@ export class Tensor {
     this.shape = shape;
     this.size = shape.reduce((a, d) => a * d, 1);
     this.#onDispose = onDispose;
+    // Ops trust shape and size to describe the storage: neither may be reassigned (in JS,
+    // `readonly` alone would not stop `t.shape = [1 << 20]` from sending a kernel past the buffer).
+    Object.freeze(this);
   }
 
   /** @internal the storage: a byte pointer (wasm) or a Float32Array (js). Throws after dispose. */

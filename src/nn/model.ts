@@ -70,7 +70,7 @@ export abstract class Model<C extends ModelConfig = ModelConfig, P extends BaseP
   #plan: { B: number; T: number; p: P } | null = null;
   #disposed = false;
   /** Who holds the model (fit, a data-parallel trainer), what frees it, and whether its weights
-   *  may not be replaced now (fit: until it ends; a trainer: during a step), or null. */
+   *  may not be replaced now (all through a fit; during a trainer's step), or null. */
   #user: { who: string; until: string; weightsLocked: string | null } | null = null;
 
   protected constructor(ctx: Context, config: C, specs: ParamSpec[]) {
@@ -79,17 +79,19 @@ export abstract class Model<C extends ModelConfig = ModelConfig, P extends BaseP
     this.k = ctx.k;
     this.config = Object.freeze({ ...config }) as Readonly<C>;
     this.layout = new ParamLayout(specs);
-    this.params = this.be.alloc(this.layout.total);
-    this.grads = null as unknown as Buf;
+    const params = this.be.alloc(this.layout.total);
+    let grads: Buf | null = null;
     try {
-      this.grads = this.be.alloc(this.layout.total);
+      grads = this.be.alloc(this.layout.total);
       // Models about to receive their weights (a model file, a finished fit) skip the random draw.
-      if (!skipInit) this.be.write(this.params, this.layout.initialValues(new Rng(config.seed)));
+      if (!skipInit) this.be.write(params, this.layout.initialValues(new Rng(config.seed)));
     } catch (e) {
-      this.be.free(this.params);
-      if (this.grads !== null) this.be.free(this.grads);
+      this.be.free(params);
+      if (grads !== null) this.be.free(grads);
       throw e;
     }
+    this.params = params;
+    this.grads = grads;
   }
 
   /** @internal the plan's buffers, taken in a fixed order from an arena. */
@@ -193,7 +195,7 @@ export abstract class Model<C extends ModelConfig = ModelConfig, P extends BaseP
 
   /** @internal marks the model as in use by `who` ("fit", "a data-parallel trainer") until
    *  release(); `until` tells the user what ends it, `caller` names the call that is refused when
-   *  the model is in use already. Meanwhile dispose() and trainStep() refuse, and so does a
+   *  the model is in use already. Meanwhile dispose() and training steps refuse, and so does a
    *  second user; while the weights are locked, loadStateDict() too (fit would overwrite them at
    *  the end; a step in flight would apply its update to other weights). */
   lease(caller: string, who: string, until: string): ModelLease {

@@ -4,6 +4,7 @@
 // H heads of Dh = d/H, F = ffDim, C = classes, L = layers.
 import type { Buf } from '../backends/backend.js';
 import type { InferenceContext as Context } from '../inference-context.js';
+import { MAX_ELEMENTS, isPlannable } from '../backends/backend.js';
 import { HeedError, checkPositiveInt } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { ParamLayout, type Arena, type ParamSpec, type SizingArena } from './block.js';
@@ -57,7 +58,26 @@ export function transformerConfig(o: TransformerOptions): TransformerConfig {
   };
   if (!Number.isInteger(c.seed)) throw new HeedError(`transformerClassifier: seed must be an integer, got ${String(o.seed)}`);
   if (dModel % c.heads !== 0) throw new HeedError(`transformerClassifier: heads (${c.heads}) must divide dModel (${dModel})`);
+  // The layout is built entry by entry (12 per layer) before anything is allocated: an absurd
+  // layer count would take minutes and gigabytes of JS heap there, and a parameter count past
+  // what one block can hold must fail here, by name, not deep in an allocation.
+  if (c.layers > MAX_LAYERS) throw new HeedError(`transformerClassifier: layers must be at most ${MAX_LAYERS}, got ${c.layers}`);
+  const params = parameterCount(c);
+  if (!isPlannable(params)) {
+    throw new HeedError(`transformerClassifier: vocabSize ${c.vocabSize}, maxLen ${c.maxLen}, dModel ${dModel}, ffDim ${c.ffDim}, layers ${c.layers} ` +
+      `and classes ${c.classes} make ${params} parameters, more than one block can hold (${MAX_ELEMENTS})`);
+  }
   return c;
+}
+
+/** The most encoder layers a config may have. */
+export const MAX_LAYERS = 1024;
+
+/** Parameters of a config, as specs() lays them out, computed without building the layout. */
+export function parameterCount(c: TransformerConfig): number {
+  const d = c.dModel, F = c.ffDim, C = c.classes;
+  const perLayer = 4 * d * d + 3 * d + d + 2 * F * d + F + d + 4 * d;   // attention, feed-forward, two norms
+  return (c.vocabSize + c.maxLen) * d + c.layers * perLayer + 2 * d + C * d + C;
 }
 
 function specs(c: TransformerConfig): ParamSpec[] {

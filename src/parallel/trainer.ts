@@ -154,7 +154,8 @@ export class DataParallelTrainer {
    *  the update. Throws before any parameter changes when a loss or gradient is not finite. */
   step(tokens: ArrayLike<number>, shape: readonly number[], labels: ArrayLike<number>): Promise<number> {
     const run = this.#step(tokens, shape, labels);
-    this.#inFlight = run.catch(() => undefined);
+    // Chained, not replaced: a call refused for overlapping must not hide the step still running.
+    this.#inFlight = Promise.allSettled([this.#inFlight, run]);
     return run;
   }
 

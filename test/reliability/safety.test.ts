@@ -5,7 +5,8 @@
 // data-parallel trainer refuses dispose() and trainStep() (fit: test/train/fit.test.ts and
 // test/parallel/trainer.test.ts, which need the built worker).
 import { describe, expect, it } from 'vitest';
-import { HeedError, init } from '../../src/index.js';
+import { HeedError, Tensor, init } from '../../src/index.js';
+import { parameterCount, transformerConfig } from '../../src/nn/transformer.js';
 
 const BACKENDS = ['wasm', 'wasm-scalar', 'js'] as const;
 const V = 50;
@@ -183,6 +184,7 @@ describe('a model in use by a data-parallel trainer (threads: 1, no worker neede
     const tokens = ids(4 * 6), labels = Int32Array.from([0, 1, 0, 1]);
     const dp = await h.dataParallel(m, opt, { threads: 1 });
     const step = dp.step(tokens, [4, 6], labels);
+    const overlapping = dp.step(tokens, [4, 6], labels);   // refused; close() must still wait for `step`
     expect(() => m.dispose()).toThrow(HeedError);
     expect(() => m.dispose()).toThrow(/^dispose: this pooling model is in use by a data-parallel trainer; close\(\) the trainer first$/);
     expect(() => h.trainStep(m, other, tokens, [4, 6], labels)).toThrow(/^trainStep: .*in use by a data-parallel trainer/);
@@ -193,6 +195,7 @@ describe('a model in use by a data-parallel trainer (threads: 1, no worker neede
       .toThrow(/^fit: this pooling model is already in use by a data-parallel trainer; close\(\) the trainer first$/);
     await expect(h.dataParallel(m, other, { threads: 1 })).rejects.toThrow(/^dataParallel: this pooling model is already in use by a data-parallel trainer/);
     expect(Number.isFinite(await step)).toBe(true);
+    await expect(overlapping).rejects.toThrow(/before the previous step finished/);
     expect(m.disposed).toBe(false);
     m.loadStateDict(m.stateDict());                      // between steps: the next step reads them
     expect(m.forward(tokens, [4, 6]).toArray().every(Number.isFinite)).toBe(true);   // reading is fine
@@ -224,6 +227,27 @@ describe.each(BACKENDS)('%s: a batch of empty sequences (T = 0)', (backend) => {
 });
 
 describe.each(BACKENDS)('%s: objects handed in are read once too', (backend) => {
+  it('tensor() whose values cannot be read is a HeedError that leaves no tensor behind', async () => {
+    const h = await init({ backend });
+    const before = h.memory();
+    const hostile = new Proxy([1, 2, 3, 4], { get: (t, k) => (k === '2' ? { valueOf() { throw new Error('no'); } } : Reflect.get(t, k)) });
+    expect(() => h.tensor(hostile, [4])).toThrow(/^tensor: could not read 4 values for shape \[4\] \(no\)$/);
+    expect(h.memory()).toEqual(before);
+  });
+
+  it("a tensor's shape cannot be changed, and a Tensor built by hand reaches no kernel", async () => {
+    const h = await init({ backend });
+    const t = h.zeros([4]), user = h.tensor(counting(1024), [1024]);
+    expect(() => { (t as unknown as { shape: number[] }).shape = [1 << 20]; }).toThrow(TypeError);
+    expect(() => { (t as unknown as { size: number }).size = 1 << 20; }).toThrow(TypeError);
+    expect(t.shape).toEqual([4]);
+    h.ops.gelu(t).dispose();
+    const Forged = Tensor as unknown as new (...a: unknown[]) => Tensor;
+    const forged = new Forged(h, (h as unknown as { be: unknown }).be, (t as unknown as { buf: unknown }).buf, Object.freeze([1 << 20]), () => {});
+    expect(() => h.ops.gelu(forged)).toThrow(/^x: tensor \[1048576\] was not made by heed/);
+    expect(user.toArray()).toEqual(counting(1024));
+  });
+
   it("attentionBackward's saved tensors are the ones it checked", async () => {
     const h = await init({ backend });
     const q = h.tensor([0.1, 0.2, 0.3, 0.4], [1, 1, 1, 4]), k = h.tensor(counting(8), [1, 1, 2, 4]);
@@ -243,5 +267,22 @@ describe.each(BACKENDS)('%s: objects handed in are read once too', (backend) => 
     expect(m.stateDict()['embed.weight'].data).toEqual(kept);
     h.trainStep(m, h.adamwOptimizer(m), ids(6, 1, 10), [2, 3], Int32Array.from([0, 1]));
     expect(sd['embed.weight'].data.every((x) => x === 123)).toBe(true);
+  });
+});
+
+describe('model sizes are bounded before a layout is built', () => {
+  it('an absurd layer count or parameter count is a HeedError at once, naming the options', async () => {
+    const h = await init({ backend: 'js' });
+    const t0 = performance.now();
+    expect(() => h.transformerClassifier({ vocabSize: 10, dModel: 1, heads: 1, ffDim: 1, layers: 10_000_000 }))
+      .toThrow(/^transformerClassifier: layers must be at most 1024, got 10000000$/);
+    expect(() => h.transformerClassifier({ vocabSize: 2 ** 30, dModel: 64 }))
+      .toThrow(/^transformerClassifier: vocabSize 1073741824, maxLen 128, dModel 64, ffDim 256, layers 2 and classes 2 make \d+ parameters, more than one block can hold/);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    // The count the bound uses is the layout's.
+    for (const o of [{ vocabSize: 7, maxLen: 5, dModel: 6, heads: 3, ffDim: 10, layers: 3, classes: 4 }, { vocabSize: 10 }]) {
+      expect(h.transformerClassifier(o).parameterCount).toBe(parameterCount(transformerConfig(o)));
+    }
+    expect(h.memory().allocatedBytes).toBeGreaterThan(0);
   });
 });
