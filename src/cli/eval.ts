@@ -15,16 +15,33 @@ const HELP = `usage: heed eval <model.safetensors> <data.csv> [--json] [--label-
 
 export interface ClassMetrics { label: string; precision: number; recall: number; f1: number; support: number }
 
-export function metrics(labels: readonly string[], truth: Int32Array, predicted: Int32Array): { classes: ClassMetrics[]; confusion: number[][]; macroF1: number } {
-  const K = labels.length, confusion = labels.map(() => new Array<number>(K).fill(0));
-  for (let i = 0; i < truth.length; i++) confusion[truth[i]][predicted[i]]++;
+/** Classes up to which the confusion matrix is printed (text) or given in full (--json); above it,
+ *  K² cells would dwarf the data (10,000 labels: 10⁸ cells), so --json lists the non-zero cells. */
+export const DENSE_CONFUSION_MAX = 100;
+
+export function metrics(labels: readonly string[], truth: Int32Array, predicted: Int32Array): { classes: ClassMetrics[]; cells: [number, number, number][]; macroF1: number } {
+  const K = labels.length, tp = new Float64Array(K), support = new Float64Array(K), predictedC = new Float64Array(K);
+  const cellCount = new Map<number, number>();
+  for (let i = 0; i < truth.length; i++) {
+    const t = truth[i], p = predicted[i];
+    support[t]++; predictedC[p]++;
+    if (t === p) tp[t]++;
+    const key = t * K + p;
+    cellCount.set(key, (cellCount.get(key) ?? 0) + 1);
+  }
   const classes = labels.map((label, c) => {
-    const tp = confusion[c][c], support = confusion[c].reduce((a, b) => a + b, 0);
-    const predictedC = confusion.reduce((a, r) => a + r[c], 0);
-    const precision = predictedC ? tp / predictedC : 0, recall = support ? tp / support : 0;
-    return { label, precision, recall, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0, support };
+    const precision = predictedC[c] ? tp[c] / predictedC[c] : 0, recall = support[c] ? tp[c] / support[c] : 0;
+    return { label, precision, recall, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0, support: support[c] };
   });
-  return { classes, confusion, macroF1: classes.reduce((a, c) => a + c.f1, 0) / K };
+  const cells = [...cellCount].sort((a, b) => a[0] - b[0]).map(([key, n]) => [Math.floor(key / K), key % K, n] as [number, number, number]);
+  return { classes, cells, macroF1: classes.reduce((a, c) => a + c.f1, 0) / K };
+}
+
+/** The K×K confusion matrix (rows: true class) from its non-zero cells. */
+export function denseConfusion(K: number, cells: readonly [number, number, number][]): number[][] {
+  const m = Array.from({ length: K }, () => new Array<number>(K).fill(0));
+  for (const [t, p, n] of cells) m[t][p] = n;
+  return m;
 }
 
 export async function evaluate(args: string[], io: Io): Promise<number> {
@@ -50,14 +67,22 @@ export async function evaluate(args: string[], io: Io): Promise<number> {
   const pr = predictBatches(model, evalBatches(seqs, truth, Int32Array.from(truth.keys()), batchSize, maxLen));
   const m = metrics(labels, pr.labels, pr.predicted);
   if (v.json) {
-    io.stdout.write(jsonLine({ accuracy: pr.accuracy, loss: pr.loss, n: pr.n, macroF1: m.macroF1, classes: m.classes, confusion: m.confusion, labels }));
+    const dense = labels.length <= DENSE_CONFUSION_MAX;
+    io.stdout.write(jsonLine({
+      accuracy: pr.accuracy, loss: pr.loss, n: pr.n, macroF1: m.macroF1, classes: m.classes,
+      confusion: dense ? denseConfusion(labels.length, m.cells) : null, confusionCells: m.cells, labels,
+    }));
     return 0;
   }
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   io.stdout.write(`${csvPath}: ${pr.n} rows\naccuracy ${pct(pr.accuracy)}   loss ${pr.loss.toFixed(4)}   macro F1 ${m.macroF1.toFixed(3)}\n\n`);
   io.stdout.write(table(['class', 'precision', 'recall', 'F1', 'support'], m.classes.map((c) => [printable(c.label), c.precision.toFixed(3), c.recall.toFixed(3), c.f1.toFixed(3), c.support])));
+  if (labels.length > DENSE_CONFUSION_MAX) {
+    io.stdout.write(`\nconfusion matrix not shown for ${labels.length.toLocaleString('en')} classes (--json lists its non-zero cells)\n`);
+    return 0;
+  }
   io.stdout.write('\nconfusion matrix (rows: true class, columns: predicted)\n');
   const shown = labels.map(printable);
-  io.stdout.write(table(['', ...shown], m.confusion.map((r, i) => [shown[i], ...r])));
+  io.stdout.write(table(['', ...shown], denseConfusion(labels.length, m.cells).map((r, i) => [shown[i], ...r])));
   return 0;
 }

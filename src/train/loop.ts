@@ -1,7 +1,7 @@
 // The training loop shared by heed.fit on a worker and on the calling thread: epochs of shuffled
 // batches, learning-rate warm-up and decay, validation, early stopping, progress callbacks and
 // cooperative cancellation. The same seed, data and settings give the same weights either way.
-import { epochBatches, epochSeed, evalBatches, type Batch } from '../data/dataset.js';
+import { epochSeed, makeBatch, type Batch } from '../data/dataset.js';
 import { Rng } from '../nn/rng.js';
 import type { Model } from '../nn/model.js';
 import type { AdamwOptimizer } from '../nn/optim.js';
@@ -93,18 +93,27 @@ export async function trainLoop(model: Model, opt: AdamwOptimizer, train: Datase
   const valIdx = val ? Int32Array.from(val.labels.keys()) : null;
   const steps = stepsPerEpoch(all.length, s.batchSize), totalSteps = steps * s.epochs;
   const history: EpochInfo[] = [];
+  const offsets = new Int32Array(train.sequences.length + 1);
+  for (let i = 0; i < train.sequences.length; i++) offsets[i + 1] = offsets[i] + train.sequences[i].length;
+  const keep = s.tokenDropout > 0 ? new Uint8Array(offsets[train.sequences.length]) : null;
   const C = model.config.classes, K = Math.max(2, C);
   let lastPause = now(), cancelled = false, stoppedEarly = false;
   const runStart = now();
   let seqsDone = 0;
   for (let epoch = s.startEpoch; epoch < s.epochs && !cancelled; epoch++) {
     const t0 = now();
-    const seqs = s.tokenDropout > 0 ? dropTokens(train.sequences, s.tokenDropout, epochSeed(s.seed, epoch) ^ 0x5bd1e995) : train.sequences;
-    const batches: Batch[] = epochBatches(seqs, train.labels, all, s.batchSize, s.maxLen, s.seed, epoch);
+    // The epoch's batches are built one at a time (the order and the dropout draws are those of
+    // epochBatches over dropTokens, so results are unchanged), and the dropout is a byte per token
+    // reused every epoch: memory stays one batch plus O(tokens) bytes, not a copy of the data.
+    if (s.tokenDropout > 0) dropMask(train.sequences, s.tokenDropout, epochSeed(s.seed, epoch) ^ 0x5bd1e995, offsets, keep!);
+    const order = Int32Array.from(all);
+    new Rng(epochSeed(s.seed, epoch)).shuffle(order);
     let lossSum = 0, correct = 0, seen = 0;
-    for (let i = 0; i < batches.length; i++) {
+    for (let i = 0; i < steps; i++) {
       if (hooks.shouldStop()) { cancelled = true; break; }
-      const b = batches[i], [B] = b.shape, g = epoch * steps + i;
+      const rows = order.subarray(i * s.batchSize, Math.min(order.length, (i + 1) * s.batchSize));
+      const b = s.tokenDropout > 0 ? keptBatch(train, rows, s.maxLen, offsets, keep!) : makeBatch(train.sequences, train.labels, rows, s.maxLen);
+      const [B] = b.shape, g = epoch * steps + i;
       opt.lr = learningRate(s, g, totalSteps);
       const loss = parallel ? await parallel.step(b.tokens, b.shape, b.labels) : trainStep(model, opt, b.tokens, b.shape, b.labels);
       const logits = parallel ? parallel.lastLogits() : model.readLogits(model.currentPlan!, B);
@@ -134,7 +143,7 @@ export async function trainLoop(model: Model, opt: AdamwOptimizer, train: Datase
       lr: opt.lr, seconds, seqPerSec: seen / Math.max(seconds, 1e-9),
     };
     if (val && valIdx && valIdx.length > 0) {
-      const pr = predictBatches(model, evalBatches(val.sequences, val.labels, valIdx, Math.max(s.batchSize, 64), s.maxLen));
+      const pr = predictBatches(model, lazyBatches(val, valIdx, Math.max(s.batchSize, 64), s.maxLen));
       info.valLoss = pr.loss;
       info.valAccuracy = pr.accuracy;
     }
@@ -159,6 +168,45 @@ export async function trainLoop(model: Model, opt: AdamwOptimizer, train: Datase
   }
   if (stoppedEarly && early.params) model.be.write(model.params, early.params);
   return { history, cancelled, stoppedEarly, bestEpoch: early.bestEpoch };
+}
+
+/** dropTokens as a mask: keep[offsets[i] + j] = 1 when token j of sequence i stays. The same
+ *  draws in the same order as dropTokens, so the kept tokens are the same. */
+export function dropMask(seqs: Int32Array[], p: number, seed: number, offsets: Int32Array, keep: Uint8Array): void {
+  const rng = new Rng(seed);
+  keep.fill(0);
+  for (let i = 0; i < seqs.length; i++) {
+    const n = seqs[i].length, o = offsets[i];
+    let any = false;
+    for (let j = 0; j < n; j++) if (rng.uniform() >= p) { keep[o + j] = 1; any = true; }
+    if (!any && n > 0) keep[o + rng.int(n)] = 1;
+  }
+}
+
+/** makeBatch over the kept tokens of `rows` (dropMask's), without materialising the sequences. */
+export function keptBatch(d: Dataset, rows: Int32Array, maxLen: number, offsets: Int32Array, keep: Uint8Array): Batch {
+  const B = rows.length;
+  let longest = 0;
+  for (let b = 0; b < B; b++) {
+    let n = 0;
+    for (let k = offsets[rows[b]]; k < offsets[rows[b] + 1]; k++) n += keep[k];
+    if (n > longest) longest = n;
+  }
+  const T = Math.max(1, Math.min(maxLen, longest));
+  const tokens = new Int32Array(B * T), labels = new Int32Array(B);
+  for (let b = 0; b < B; b++) {
+    const r = rows[b], q = d.sequences[r], o = offsets[r];
+    for (let j = 0, t = 0; j < q.length && t < T; j++) if (keep[o + j]) tokens[b * T + t++] = q[j];
+    labels[b] = d.labels[r];
+  }
+  return { tokens, shape: [B, T], labels, indices: Int32Array.from(rows) };
+}
+
+/** evalBatches, one batch at a time. */
+function* lazyBatches(d: Dataset, idx: Int32Array, batchSize: number, maxLen: number): Generator<Batch> {
+  for (let start = 0; start < idx.length; start += batchSize) {
+    yield makeBatch(d.sequences, d.labels, idx.subarray(start, Math.min(idx.length, start + batchSize)), maxLen);
+  }
 }
 
 /** Each sequence with every token left out with probability p (at least one token is kept). */

@@ -287,6 +287,23 @@ describe('labels are escaped', () => {
     expect(x.stdout).not.toMatch(/[\x1b\u009b]/);
   });
 
+  it('eval on a 400-class model: per-class rows, the confusion matrix as its non-zero cells, in bounded memory', async () => {
+    const d = tempDir();
+    const rows = ['label,sequence'];
+    for (let i = 0; i < 800; i++) rows.push(`c${i % 400},w${i % 400} common`);
+    writeFileSync(join(d, 'data.csv'), rows.join('\n') + '\n');
+    expect((await heed(['train', 'data.csv', '--epochs', '1', '--no-refit', '--quiet'], d)).code).toBe(0);
+    const e = await heed(['eval', 'model.safetensors', 'data.csv'], d);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toContain('confusion matrix not shown for 400 classes (--json lists its non-zero cells)');
+    const j = await heed(['eval', 'model.safetensors', 'data.csv', '--json'], d);
+    const o = JSON.parse(j.stdout) as { confusion: unknown; confusionCells: [number, number, number][]; classes: unknown[] };
+    expect(o.confusion).toBeNull();
+    expect(o.classes).toHaveLength(400);
+    expect(o.confusionCells.reduce((a, c) => a + c[2], 0)).toBe(800);
+    expect(j.stdout.length).toBeLessThan(200_000); // not 400² cells
+  });
+
   it('a file with hundreds of labels gets a one-line summary, not every label', async () => {
     const d = tempDir();
     const rows = ['label,sequence'];

@@ -60,12 +60,12 @@ describe('loadClassifier', () => {
     // The reference: the training side's evaluation over the same model file in the full library.
     const { model } = h.loadModel(files[kind]);
     const seqs = many.map((t) => tok.encode(t, clf.maxLen));
-    const pr = predictBatches(model, evalBatches(seqs, new Int32Array(many.length), Int32Array.from(many.keys()), 64, clf.maxLen));
+    const pr = predictBatches(model, evalBatches(seqs, new Int32Array(many.length), Int32Array.from(many.keys()), 64, clf.maxLen), { keepProbs: true });
     for (let i = 0; i < many.length; i++) {
-      const want = Object.fromEntries(clf.labels.map((l, k) => [l, pr.probs[i * K + k]]));
+      const want = Object.fromEntries(clf.labels.map((l, k) => [l, pr.probs![i * K + k]]));
       expect(got[i].probabilities).toEqual(want);
       expect(got[i].label).toBe(clf.labels[pr.predicted[i]]);
-      expect(got[i].probability).toBe(pr.probs[i * K + pr.predicted[i]]);
+      expect(got[i].probability).toBe(pr.probs![i * K + pr.predicted[i]]);
     }
     expect(clf.predict([])).toEqual([]);
     model.dispose();
