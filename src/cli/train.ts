@@ -49,7 +49,8 @@ Trains a classifier on a CSV with a header row and columns 'label' and 'sequence
                                 (default 0.25 pooling, 0.2 transformer)
   --d-model N                   model width (default 64)
   --resume                      continue from <out>.ckpt after an interruption
-  --backend wasm|wasm-scalar|js compute backend (default: SIMD where available)
+  --backend B                   compute backend: wasm-relaxed, wasm, wasm-scalar or js (default: relaxed
+                                SIMD, else SIMD, where available)
   --threads N                   data-parallel training on N threads (default 1): each batch is split
                                 across worker threads and their gradients averaged; pays off for the
                                 transformer (about 1.7x with 2 threads); the pooling model's steps are
@@ -68,7 +69,7 @@ export const DEFAULTS = {
 export interface TrainFlags {
   model: 'transformer' | 'pooling'; epochs: number; batchSize: number; lr: number; maxLen: number | null;
   tokenizer: TokenizerType; seed: number; valSplit: number; patience: number; out: string;
-  labelCol: string; textCol: string; delimiter: string; resume: boolean; backend?: 'wasm' | 'wasm-scalar' | 'js'; quiet: boolean;
+  labelCol: string; textCol: string; delimiter: string; resume: boolean; backend?: 'wasm-relaxed' | 'wasm' | 'wasm-scalar' | 'js'; quiet: boolean;
   weightDecay: number; tokenDropout: number; dModel: number; refit: boolean; threads: number;
 }
 
@@ -99,7 +100,7 @@ export function trainFlags(args: string[], cwd: string): { file: string | null; 
     textCol: String(v['text-col'] ?? 'sequence'),
     delimiter: delimiterFlag(v.delimiter),
     resume: !!v.resume,
-    backend: v.backend === undefined ? undefined : choiceFlag(v.backend, 'backend', 'wasm', ['wasm', 'wasm-scalar', 'js'] as const),
+    backend: v.backend === undefined ? undefined : choiceFlag(v.backend, 'backend', 'wasm', ['wasm-relaxed', 'wasm', 'wasm-scalar', 'js'] as const),
     quiet: !!v.quiet,
     weightDecay: floatFlag(v['weight-decay'], 'weight-decay', d.weightDecay, (x) => x >= 0 && x < 100, 'a number in [0, 100)'),
     tokenDropout: floatFlag(v['token-dropout'], 'token-dropout', d.tokenDropout, (x) => x >= 0 && x < 1, 'a fraction in [0, 1)'),
