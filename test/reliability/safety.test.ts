@@ -235,6 +235,23 @@ describe.each(BACKENDS)('%s: objects handed in are read once too', (backend) => 
     expect(h.memory()).toEqual(before);
   });
 
+  it('optimizer state is read once and must be finite', async () => {
+    const h = await init({ backend });
+    const m = h.attentionPoolingClassifier({ vocabSize: 10, dModel: 4, seed: 1 }), opt = h.adamwOptimizer(m);
+    const n = m.parameterCount, user = h.tensor(counting(256), [256]);
+    const state = { step: 3, m: new Float32Array(n).fill(0.5), v: new Float32Array(n).fill(0.25) };
+    const liar = { ...state, v: changing(state.v, new Float32Array(4096).fill(9), 2) as Float32Array };
+    let loaded = true;
+    try { opt.loadState(liar); } catch (e) { expect(e).toBeInstanceOf(HeedError); loaded = false; }
+    if (loaded) expect(opt.state().v).toEqual(state.v);
+    expect(user.toArray()).toEqual(counting(256));
+    const bad = { ...state, m: state.m.slice() };
+    bad.m[7] = NaN;
+    const kept = opt.state();
+    expect(() => opt.loadState(bad)).toThrow(/^optimizer state: m holds NaN at element 7; the state must be finite$/);
+    expect(opt.state()).toEqual(kept);
+  });
+
   it("a tensor's shape cannot be changed, and a Tensor built by hand reaches no kernel", async () => {
     const h = await init({ backend });
     const t = h.zeros([4]), user = h.tensor(counting(1024), [1024]);
