@@ -18,7 +18,7 @@
 // heed is initialised and the model loaded once per isolate, lazily, by the first request; requests
 // arriving meanwhile wait for the same initialisation. A failed initialisation answers 500 and is
 // tried again by the next request.
-import { init, loadClassifier } from 'heed/infer';
+import { HeedError, init, loadClassifier } from 'heed/infer';
 
 /** What one request may ask for. maxChars counts UTF-16 code units (String#length). maxBodyBytes
  *  leaves room for maxTexts texts of maxChars characters each written as \uXXXX escapes. */
@@ -179,7 +179,14 @@ export function createHandler({ module, modelBytes, limits = {} } = {}) {
     }
     const texts = textsOf(body, lim);
     const clf = await classifier(env);
-    return json(200, { predictions: texts.map((t) => predictionOf(clf, t)) });
+    return json(200, { predictions: texts.map((t, i) => {
+      try {
+        return predictionOf(clf, t);
+      } catch (e) {   // a text the classifier refuses (one with no tokens): the caller's mistake
+        if (e instanceof HeedError) throw new HttpError(400, `${texts.length === 1 && typeof body.text === 'string' ? '"text"' : `"texts[${i}]"`}: ${e.message}`);
+        throw e;
+      }
+    }) });
   }
 
   return {

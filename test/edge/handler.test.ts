@@ -114,7 +114,7 @@ describe('examples/edge/handler.mjs', () => {
   });
 
   it('POST /predict {texts}: one prediction per text, in order; the limits themselves are accepted', async () => {
-    const texts = ['the senate passed the budget bill', 'the physicist measured the speed of light', '',
+    const texts = ['the senate passed the budget bill', 'the physicist measured the speed of light',
       'émigré café 👩‍💻 naïve', 'x'.repeat(LIMITS.maxChars), 'my boss wants the report by monday'];
     const r = await ask(handler, postJson({ texts }));
     expect(r.status).toBe(200);
@@ -124,7 +124,11 @@ describe('examples/edge/handler.mjs', () => {
       expectPrediction(p, clf.labels);
       expect(p.label, texts[i]).toBe(want[i].label);
     });
-    expect(r.body.predictions[2].attention).toEqual([]);   // an empty text has no tokens
+    // A text with no tokens has nothing to classify (heed/infer refuses it): 400 naming it.
+    const empty = await ask(handler, postJson({ texts: ['a text', ' '] }));
+    expect(empty.status).toBe(400);
+    expect(empty.body.error.message).toMatch(/^"texts\[1\]": .*has no tokens/);
+    expect((await ask(handler, postJson({ text: '' }))).status).toBe(400);
     const many = await ask(handler, postJson({ texts: Array.from({ length: LIMITS.maxTexts }, (_, i) => `text number ${i}`) }));
     expect(many.status).toBe(200);
     expect(many.body.predictions).toHaveLength(LIMITS.maxTexts);
