@@ -21,7 +21,7 @@
 // arriving meanwhile wait for the same initialisation. A failed initialisation answers 500 and is
 // tried again by the next request; load() does the same up front, so a server can refuse to start
 // without a model rather than answer 500 forever.
-import { init, loadClassifier } from 'heed/infer';
+import { HeedError, init, loadClassifier } from 'heed/infer';
 
 /** What one request may ask for. maxChars counts UTF-16 code units (String#length). maxBodyBytes
  *  leaves room for maxTexts texts of maxChars characters each written as \uXXXX escapes.
@@ -219,7 +219,12 @@ export function createHandler({ module, modelBytes, limits = {}, modelName = 'mo
     checkTokens(clf, texts, Object.hasOwn(body, 'text'));
     const predictions = [];
     for (const t of texts) {
-      predictions.push(predictionOf(clf, t));
+      try {
+        predictions.push(predictionOf(clf, t));
+      } catch (e) {   // a text the classifier refuses: the caller's mistake, named
+        if (e instanceof HeedError) throw new HttpError(400, `${texts.length === 1 && typeof body.text === 'string' ? '"text"' : `"texts[${predictions.length}]"`}: ${e.message}`);
+        throw e;
+      }
       // Predicting is synchronous: between texts, let the other requests in progress take a turn,
       // so a one-text request waits for one text of each, not for whole requests of 64 long texts.
       if (texts.length > 1) await turn();

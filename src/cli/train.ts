@@ -211,10 +211,23 @@ async function trainRun(file: string, f: TrainFlags, io: Io, st: RunState): Prom
     st.saved = resumeFrom.epoch;
   }
   const maxLen = f.maxLen ?? autoMaxLen(trainTexts.map((t) => tokenizer.encode(t).length));
-  const encode = (idx: Int32Array) => ({
-    sequences: Array.from(idx, (i) => tokenizer.encode(data.texts[i], maxLen)),
-    labels: Int32Array.from(idx, (i) => ids[i]),
-  });
+  // Every row's ids in one buffer, each row a view of it: a million rows are one allocation, not
+  // a million (an Int32Array with its own buffer costs ~200 bytes before its first id).
+  const encode = (idx: Int32Array) => {
+    let buf = new Int32Array(Math.max(64, idx.length * 8)), used = 0;
+    const ends = new Int32Array(idx.length);
+    for (let k = 0; k < idx.length; k++) {
+      const e = tokenizer.encode(data.texts[idx[k]], maxLen);
+      if (used + e.length > buf.length) {
+        const grown = new Int32Array(Math.max(buf.length * 2, used + e.length));
+        grown.set(buf.subarray(0, used));
+        buf = grown;
+      }
+      buf.set(e, used);
+      ends[k] = used += e.length;
+    }
+    return { sequences: Array.from(ends, (end, k) => buf.subarray(k ? ends[k - 1] : 0, end)), labels: Int32Array.from(idx, (i) => ids[i]) };
+  };
   const trainSet = encode(split.train), valSet = split.val.length ? encode(split.val) : undefined;
   const modelOptions: ModelOptions = f.model === 'transformer'
     ? { kind: 'transformer', vocabSize: tokenizer.vocabSize, maxLen, dModel: f.dModel, heads: 4, ffDim: 2 * f.dModel, layers: 2, classes: classes.length, seed: f.seed }

@@ -127,6 +127,11 @@ describe('examples/edge/handler.mjs', () => {
     });
     expect(r.body.predictions[2].attention.map((a: { token: string }) => a.token)).toEqual(['.']);
     expect(r.body.predictions.map((p: PredictionJSON) => p.truncated)).toEqual(Array(texts.length).fill(false));
+    // A text with no tokens has nothing to classify (heed/infer refuses it): 400 naming it.
+    const empty = await ask(handler, postJson({ texts: ['a text', ' '] }));
+    expect(empty.status).toBe(400);
+    expect(empty.body.error.message).toMatch(/^"texts\[1\]".*no token/);
+    expect((await ask(handler, postJson({ text: '' }))).status).toBe(400);
     const many = await ask(handler, postJson({ texts: Array.from({ length: LIMITS.maxTexts }, (_, i) => `text number ${i}`) }));
     expect(many.status).toBe(200);
     expect(many.body.predictions).toHaveLength(LIMITS.maxTexts);
