@@ -130,7 +130,7 @@ describe('examples/edge/handler.mjs', () => {
     // A text with no tokens has nothing to classify (heed/infer refuses it): 400 naming it.
     const empty = await ask(handler, postJson({ texts: ['a text', ' '] }));
     expect(empty.status).toBe(400);
-    expect(empty.body.error.message).toMatch(/^"texts\[1\]".*no token/);
+    expect(empty.body.error.message).toMatch(/^"texts\[1\]" is only whitespace: there is nothing to classify$/);
     expect((await ask(handler, postJson({ text: '' }))).status).toBe(400);
     const many = await ask(handler, postJson({ texts: Array.from({ length: LIMITS.maxTexts }, (_, i) => `text number ${i}`) }));
     expect(many.status).toBe(200);
