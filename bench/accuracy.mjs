@@ -4,7 +4,7 @@
 // bench/baseline_sklearn.py train.csv test.csv (word 1-2 and char 1-4 gram TF-IDF + logistic
 // regression, C chosen by cross-validation on train.csv; Debian's python3-sklearn).
 //
-//   npm run build && node bench/accuracy.mjs [data.csv ...] [--seeds 0,1,2] [--write bench/ACCURACY.md] [-- heed train flags]
+//   npm run build && node bench/accuracy.mjs [data.csv ...] [--seeds 0,1,2] [--write bench/ACCURACY.md] [--no-baseline] [-- heed train flags]
 //
 // Without files it runs every CSV in bench/data/ (bench/data/README.md: what they are, where from).
 import { execFileSync } from 'node:child_process';
@@ -21,6 +21,7 @@ const own = dd >= 0 ? args.slice(0, dd) : args;
 const opt = (name) => { const i = own.indexOf(name); if (i < 0) return undefined; const v = own[i + 1]; own.splice(i, 2); return v; };
 const seeds = (opt('--seeds') ?? '0').split(',').map(Number);
 const write = opt('--write');
+const noBaseline = own.includes('--no-baseline') && own.splice(own.indexOf('--no-baseline'), 1);
 const root = new URL('..', import.meta.url).pathname;
 const dataDir = join(root, 'bench/data');
 const files = own.length ? own : readdirSync(dataDir).filter((f) => f.endsWith('.csv')).sort().map((f) => join(dataDir, f));
@@ -42,7 +43,7 @@ for (const file of files) {
       const log = execFileSync('node', [join(root, 'dist/cli/main.js'), 'train', 'train.csv', '--seed', String(seed), ...extra], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
       const heedSeconds = (performance.now() - t0) / 1000;
       const heed = JSON.parse(execFileSync('node', [join(root, 'dist/cli/main.js'), 'eval', 'model.safetensors', 'test.csv', '--json'], { cwd: dir }).toString());
-      const lr = JSON.parse(execFileSync('/usr/bin/python3', [join(root, 'bench/baseline_sklearn.py'), 'train.csv', 'test.csv', '--json'], { cwd: dir }).toString());
+      const lr = noBaseline ? { word12: { accuracy: NaN, seconds: NaN }, char14: { accuracy: NaN, seconds: NaN }, best: NaN } : JSON.parse(execFileSync('/usr/bin/python3', [join(root, 'bench/baseline_sklearn.py'), 'train.csv', 'test.csv', '--json'], { cwd: dir }).toString());
       const r = { data: basename(file), rows: data.texts.length, classes: classes.length, seed, heed: heed.accuracy, heedSeconds,
         word: lr.word12.accuracy, wordSeconds: lr.word12.seconds, char: lr.char14.accuracy, charSeconds: lr.char14.seconds, best: lr.best, n: heed.n,
         saved: log.toString().trim().split('\n').pop() };

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { indexLabels, stratifiedSplit } from '../data/dataset.js';
-import { Tokenizer, type TokenizerType } from '../data/tokenizer.js';
+import { Tokenizer, type TokenizerOptions, type TokenizerType } from '../data/tokenizer.js';
 import { HeedError } from '../errors.js';
 import { init } from '../index.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint.js';
@@ -69,6 +69,8 @@ export interface TrainFlags {
   tokenizer: TokenizerType; seed: number; valSplit: number; patience: number; out: string;
   labelCol: string; textCol: string; resume: boolean; backend?: 'wasm' | 'wasm-scalar' | 'js'; quiet: boolean;
   weightDecay: number; tokenDropout: number; dModel: number; refit: boolean; threads: number;
+  /** --tokenizer ngram: character n-gram lengths ([0, 0]: none) and hash buckets (null: sized from the data). */
+  charNgrams: [number, number]; buckets: number | null;
 }
 
 export function trainFlags(args: string[], cwd: string): { file: string | null; flags: TrainFlags; help: boolean } {
@@ -78,7 +80,7 @@ export function trainFlags(args: string[], cwd: string): { file: string | null; 
     patience: { type: 'string' }, out: { type: 'string' }, 'label-col': { type: 'string' }, 'text-col': { type: 'string' },
     resume: { type: 'boolean' }, backend: { type: 'string' }, quiet: { type: 'boolean', short: 'q' },
     'weight-decay': { type: 'string' }, 'token-dropout': { type: 'string' }, 'd-model': { type: 'string' },
-    'no-refit': { type: 'boolean' }, threads: { type: 'string' },
+    'no-refit': { type: 'boolean' }, threads: { type: 'string' }, 'char-ngrams': { type: 'string' }, buckets: { type: 'string' },
   });
   if (positionals.length > 1) throw new UsageError(`train: expected one CSV file, got ${positionals.length} arguments`);
   const model = choiceFlag(v.model, 'model', 'pooling', ['transformer', 'pooling'] as const);
@@ -89,7 +91,7 @@ export function trainFlags(args: string[], cwd: string): { file: string | null; 
     batchSize: intFlag(v['batch-size'], 'batch-size', 32, 1, 65536),
     lr: floatFlag(v.lr, 'lr', d.lr, (x) => x > 0 && x < 10, 'a number in (0, 10)'),
     maxLen: v['max-len'] === undefined ? null : intFlag(v['max-len'], 'max-len', 0, 1, 100000),
-    tokenizer: choiceFlag(v.tokenizer, 'tokenizer', 'word', ['word', 'char'] as const),
+    tokenizer: choiceFlag(v.tokenizer, 'tokenizer', 'word', ['word', 'char', 'ngram'] as const),
     seed: intFlag(v.seed, 'seed', 0, 0, 2 ** 31 - 1),
     valSplit: floatFlag(v['val-split'], 'val-split', 0.2, (x) => x >= 0 && x < 1, 'a fraction in [0, 1)'),
     patience: intFlag(v.patience, 'patience', d.patience, 0, 100000),
@@ -104,8 +106,27 @@ export function trainFlags(args: string[], cwd: string): { file: string | null; 
     dModel: intFlag(v['d-model'], 'd-model', 64, 1, 4096),
     refit: !v['no-refit'],
     threads: intFlag(v.threads, 'threads', 1, 1, 16),
+    charNgrams: charNgramsFlag(v['char-ngrams']),
+    buckets: v.buckets === undefined ? null : intFlag(v.buckets, 'buckets', 0, 1, 2 ** 22),
   };
   return { file: positionals[0] ? resolve(cwd, positionals[0]) : null, flags, help: !!v.help };
+}
+
+/** --char-ngrams MIN-MAX (or N, or 0 for none). */
+function charNgramsFlag(v: string | boolean | undefined): [number, number] {
+  if (v === undefined) return [2, 4];
+  const m = /^(\d{1,2})(?:-(\d{1,2}))?$/.exec(String(v).trim());
+  const lo = m ? Number(m[1]) : NaN, hi = m ? Number(m[2] ?? m[1]) : NaN;
+  if (!m || (lo === 0 && hi !== 0) || (hi !== 0 && (lo < 1 || hi < lo || hi > 16))) {
+    throw new UsageError(`--char-ngrams must be MIN-MAX with 1 <= MIN <= MAX <= 16 (or 0 for none), got ${JSON.stringify(String(v))}`);
+  }
+  return hi === 0 ? [1, 0] : [lo, hi];
+}
+
+/** The tokenizer options of the flags. */
+export function tokenizerOptions(f: TrainFlags): TokenizerOptions {
+  if (f.tokenizer !== 'ngram') return { type: f.tokenizer };
+  return { type: 'ngram', charMin: f.charNgrams[0], charMax: f.charNgrams[1], ...(f.buckets === null ? {} : { buckets: f.buckets }) };
 }
 
 function nonEmpty(v: string | boolean, flag: string): string {
@@ -115,10 +136,10 @@ function nonEmpty(v: string | boolean, flag: string): string {
 
 /** The 95th-percentile sequence length, clamped to [16, 256]: long enough for nearly every
  *  example, without paying attention's T² for a few outliers. */
-export function autoMaxLen(lengths: number[]): number {
+export function autoMaxLen(lengths: number[], cap = 256): number {
   if (lengths.length === 0) return 16;
   const s = [...lengths].sort((a, b) => a - b);
-  return Math.min(256, Math.max(16, s[Math.min(s.length - 1, Math.floor(0.95 * s.length))]));
+  return Math.min(cap, Math.max(16, s[Math.min(s.length - 1, Math.floor(0.95 * s.length))]));
 }
 
 export async function train(args: string[], io: Io): Promise<number> {
@@ -158,7 +179,7 @@ async function trainRun(file: string, f: TrainFlags, io: Io, stop: StopSignal): 
   const { classes, ids } = labelsOf(file, data.labels, data.lines);
   const split = stratifiedSplit(ids, f.valSplit, f.seed);
   const trainTexts = Array.from(split.train, (i) => data.texts[i]);
-  let tokenizer = Tokenizer.build(trainTexts, { type: f.tokenizer });
+  let tokenizer = Tokenizer.build(trainTexts, tokenizerOptions(f));
   // The run's identity: resuming needs the same data and options.
   const run = JSON.stringify({ file: fingerprint(data.labels, data.texts), ...f, out: undefined, resume: undefined, quiet: undefined, backend: undefined });
   let resumeFrom: ReturnType<typeof decodeCheckpoint> | null = null;
@@ -174,7 +195,8 @@ async function trainRun(file: string, f: TrainFlags, io: Io, stop: StopSignal): 
     tokenizer = Tokenizer.fromJSON(resumeFrom.tokenizer);
     saved = resumeFrom.epoch;
   }
-  const maxLen = f.maxLen ?? autoMaxLen(trainTexts.map((t) => tokenizer.encode(t).length));
+  // An n-gram text has several ids per word; the pooling model's cost is linear in the length, so it may keep them all.
+  const maxLen = f.maxLen ?? autoMaxLen(trainTexts.map((t) => tokenizer.encode(t).length), f.tokenizer === 'ngram' && f.model === 'pooling' ? 4096 : 256);
   const encode = (idx: Int32Array) => ({
     sequences: Array.from(idx, (i) => tokenizer.encode(data.texts[i], maxLen)),
     labels: Int32Array.from(idx, (i) => ids[i]),
@@ -238,7 +260,7 @@ async function trainRun(file: string, f: TrainFlags, io: Io, stop: StopSignal): 
     // (vocabulary rebuilt from all rows), so the saved model learns from all the data.
     const epochs = bestEpoch ?? history.length;
     log(`refitting on all ${data.texts.length} rows for ${epochs} epoch${epochs === 1 ? '' : 's'} (the best on validation)\n`);
-    tokenizer = Tokenizer.build(data.texts, { type: f.tokenizer });
+    tokenizer = Tokenizer.build(data.texts, tokenizerOptions(f));
     const all = Int32Array.from(ids.keys());
     const refit = h.fit({
       modelOptions: { ...modelOptions, vocabSize: tokenizer.vocabSize }, data: encode(all), epochs, batchSize: f.batchSize, lr: f.lr,

@@ -53,7 +53,7 @@ export function predictionOf(labels: readonly string[], probs: Float32Array, r: 
 /** The prediction for one text and the attention weight of each of its pieces. */
 export function explainText(loaded: Loaded, text: string): Explanation {
   const { model, tokenizer, labels, maxLen } = loaded;
-  const { pieces, ids } = tokenizer.encodeWithPieces(text, maxLen);
+  const { pieces, ids, owners } = tokenizer.encodeWithPieces(text, maxLen);
   const T = Math.max(1, ids.length), tokens = new Int32Array(T);
   tokens.set(ids);
   const { logits, attention } = model.forward(tokens, [1, T], { returnAttention: true });
@@ -68,7 +68,11 @@ export function explainText(loaded: Loaded, text: string): Explanation {
     weights = Array.from((attention as Tensor).toArray());
     (attention as Tensor).dispose();
   }
-  return { ...predictionOf(labels, probs, 0), pieces, weights: weights.slice(0, pieces.length) };
+  // An n-gram tokenizer gives several ids per word: a word's weight is the sum of its ids' weights,
+  // so a person reads words, not hash buckets.
+  const perPiece = new Array<number>(pieces.length).fill(0);
+  for (let i = 0; i < ids.length; i++) perPiece[owners[i]] += weights[i];
+  return { ...predictionOf(labels, probs, 0), pieces, weights: perPiece };
 }
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
