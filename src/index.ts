@@ -21,6 +21,7 @@ export type { InferenceContext } from './inference-context.js';
 export type { InferenceOps } from './ops/inference.js';
 export { decodeSafetensors, encodeSafetensors } from './io/safetensors.js';
 export { Tokenizer, type TokenizerJSON, type TokenizerOptions, type TokenizerType } from './data/tokenizer.js';
+export { defaultCandidates, searchBudget, searchSettings, type SearchCandidate, type SearchOptions, type SearchResult, type SearchTrial } from './train/search.js';
 export { loadClassifier, type Classifier } from './infer/classifier.js';
 export { explanationHtml, rollout, type Explanation, type Prediction } from './infer/explain.js';
 export { probabilities } from './infer/probabilities.js';

@@ -6,6 +6,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { indexLabels, stratifiedSplit } from '../data/dataset.js';
 import { Tokenizer, type TokenizerOptions, type TokenizerType } from '../data/tokenizer.js';
+import { defaultCandidates, searchBudget, searchSettings, unknownShare, type SearchCandidate, type SearchResult, type SearchTrial } from '../train/search.js';
 import { HeedError } from '../errors.js';
 import { init } from '../index.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint.js';
@@ -27,14 +28,21 @@ const HELP = `usage: heed train <data.csv> [options]
 
 Trains a classifier on a CSV with a header row and columns 'label' and 'sequence'.
 
-  --model pooling|transformer   model kind (default pooling: the attention-pooling classifier; the
-                                transformer pays off when word order matters and data is plentiful)
+  --model auto|pooling|transformer   model kind (default auto: see --tokenizer; pooling is the
+                                attention-pooling classifier, the transformer pays off when word order
+                                matters and data is plentiful)
   --epochs N                    passes over the training split (default 30 pooling, 20 transformer)
   --batch-size N                sequences per step (default 32)
   --lr X                        peak learning rate (default 1e-2 pooling, 2e-3 transformer;
                                 5% linear warm-up, then cosine decay)
   --max-len N                   tokens kept per sequence (default: the 95th percentile length, 16–256)
-  --tokenizer word|char         how text becomes tokens (default word)
+  --tokenizer auto|ngram|word|char   how text becomes tokens (default auto: with --model auto too,
+                                a few settings are tried on the validation split within a time budget
+                                that grows with the data, a table of them is printed and the best is
+                                kept; ngram: each word, its bigram and its character n-grams, hashed;
+                                an explicit --tokenizer or --model skips the search)
+  --char-ngrams MIN-MAX         character n-gram lengths for --tokenizer ngram (default 2-4; 0: none)
+  --buckets N                   hash buckets for --tokenizer ngram (default: sized from the data)
   --seed N                      seed for the split, initialisation and batch order (default 0)
   --val-split F                 share held out for validation and early stopping (default 0.2)
   --patience N                  stop after N epochs without a better validation loss and keep the best
@@ -65,7 +73,9 @@ export const DEFAULTS = {
 } as const;
 
 export interface TrainFlags {
-  model: 'transformer' | 'pooling'; epochs: number; batchSize: number; lr: number; maxLen: number | null;
+  model: 'transformer' | 'pooling';
+  /** Neither --tokenizer nor --model was given: search the settings (src/train/search.ts). */
+  search: boolean; epochs: number; batchSize: number; lr: number; maxLen: number | null;
   tokenizer: TokenizerType; seed: number; valSplit: number; patience: number; out: string;
   labelCol: string; textCol: string; resume: boolean; backend?: 'wasm' | 'wasm-scalar' | 'js'; quiet: boolean;
   weightDecay: number; tokenDropout: number; dModel: number; refit: boolean; threads: number;
@@ -83,15 +93,20 @@ export function trainFlags(args: string[], cwd: string): { file: string | null; 
     'no-refit': { type: 'boolean' }, threads: { type: 'string' }, 'char-ngrams': { type: 'string' }, buckets: { type: 'string' },
   });
   if (positionals.length > 1) throw new UsageError(`train: expected one CSV file, got ${positionals.length} arguments`);
-  const model = choiceFlag(v.model, 'model', 'pooling', ['transformer', 'pooling'] as const);
+  const modelFlag = choiceFlag(v.model, 'model', 'auto', ['auto', 'transformer', 'pooling'] as const);
+  const tokFlag = choiceFlag(v.tokenizer, 'tokenizer', 'auto', ['auto', 'ngram', 'word', 'char'] as const);
+  const model = modelFlag === 'auto' ? 'pooling' : modelFlag;
   const d = DEFAULTS[model];
   const flags: TrainFlags = {
     model,
+    search: modelFlag === 'auto' && tokFlag === 'auto',
     epochs: intFlag(v.epochs, 'epochs', d.epochs, 1, 100000),
     batchSize: intFlag(v['batch-size'], 'batch-size', 32, 1, 65536),
     lr: floatFlag(v.lr, 'lr', d.lr, (x) => x > 0 && x < 10, 'a number in (0, 10)'),
     maxLen: v['max-len'] === undefined ? null : intFlag(v['max-len'], 'max-len', 0, 1, 100000),
-    tokenizer: choiceFlag(v.tokenizer, 'tokenizer', 'word', ['word', 'char', 'ngram'] as const),
+    // Sub-word features suit the pooling model; the transformer's cost grows with the square of the
+    // length, so it keeps one id per word.
+    tokenizer: tokFlag === 'auto' ? (model === 'transformer' ? 'word' : 'ngram') : tokFlag,
     seed: intFlag(v.seed, 'seed', 0, 0, 2 ** 31 - 1),
     valSplit: floatFlag(v['val-split'], 'val-split', 0.2, (x) => x >= 0 && x < 1, 'a fraction in [0, 1)'),
     patience: intFlag(v.patience, 'patience', d.patience, 0, 100000),
@@ -179,7 +194,7 @@ async function trainRun(file: string, f: TrainFlags, io: Io, stop: StopSignal): 
   const { classes, ids } = labelsOf(file, data.labels, data.lines);
   const split = stratifiedSplit(ids, f.valSplit, f.seed);
   const trainTexts = Array.from(split.train, (i) => data.texts[i]);
-  let tokenizer = Tokenizer.build(trainTexts, tokenizerOptions(f));
+  let resumedTokenizer: Tokenizer | null = null;
   // The run's identity: resuming needs the same data and options.
   const run = JSON.stringify({ file: fingerprint(data.labels, data.texts), ...f, out: undefined, resume: undefined, quiet: undefined, backend: undefined });
   let resumeFrom: ReturnType<typeof decodeCheckpoint> | null = null;
@@ -192,11 +207,27 @@ async function trainRun(file: string, f: TrainFlags, io: Io, stop: StopSignal): 
     }
     resumeFrom = decodeCheckpoint(bytes, ckptPath, layoutOf);
     if (resumeFrom.run !== run) throw new HeedError(`--resume: ${ckptPath} was made from other data or options; run without --resume to start over`);
-    tokenizer = Tokenizer.fromJSON(resumeFrom.tokenizer);
+    resumedTokenizer = Tokenizer.fromJSON(resumeFrom.tokenizer);
     saved = resumeFrom.epoch;
   }
+  const h = await init(f.backend ? { backend: f.backend } : {});
+  if (stop.requested) return interrupted();
+  log(`${data.texts.length} rows, ${classes.length} classes (${classes.map((c) => `${c}: ${countOf(ids, classes.indexOf(c))}`).join(', ')})\n`);
+  const capFor = (tok: TokenizerType, model: string) => (tok === 'ngram' && model === 'pooling' ? 4096 : 256);
+  let search: SearchResult | null = null;
+  if (f.search && !f.resume && split.val.length > 0) {
+    search = await runSearch(h, f, data.texts, ids, classes.length, split, io, stop, capFor);
+    if (stop.requested) { search.fit.model.dispose(); return interrupted(' during the settings search'); }
+    const won = search.trials[search.best].candidate;
+    f.tokenizer = won.tokenizer.type ?? 'word';
+    f.model = won.model;
+    f.weightDecay = won.weightDecay;
+    f.tokenDropout = won.tokenDropout;
+    if (won.tokenizer.type === 'ngram') f.charNgrams = [won.tokenizer.charMin ?? 2, won.tokenizer.charMax ?? 4];
+  }
+  let tokenizer = search?.tokenizer ?? resumedTokenizer ?? Tokenizer.build(trainTexts, tokenizerOptions(f));
   // An n-gram text has several ids per word; the pooling model's cost is linear in the length, so it may keep them all.
-  const maxLen = f.maxLen ?? autoMaxLen(trainTexts.map((t) => tokenizer.encode(t).length), f.tokenizer === 'ngram' && f.model === 'pooling' ? 4096 : 256);
+  const maxLen = search?.maxLen ?? f.maxLen ?? autoMaxLen(trainTexts.map((t) => tokenizer.encode(t).length), capFor(f.tokenizer, f.model));
   const encode = (idx: Int32Array) => ({
     sequences: Array.from(idx, (i) => tokenizer.encode(data.texts[i], maxLen)),
     labels: Int32Array.from(idx, (i) => ids[i]),
@@ -206,21 +237,19 @@ async function trainRun(file: string, f: TrainFlags, io: Io, stop: StopSignal): 
     ? { kind: 'transformer', vocabSize: tokenizer.vocabSize, maxLen, dModel: f.dModel, heads: 4, ffDim: 2 * f.dModel, layers: 2, classes: classes.length, seed: f.seed }
     : { kind: 'pooling', vocabSize: tokenizer.vocabSize, dModel: f.dModel, classes: classes.length, seed: f.seed };
 
-  const h = await init(f.backend ? { backend: f.backend } : {});
-  if (stop.requested) return interrupted();
-  log(`${data.texts.length} rows, ${classes.length} classes (${classes.map((c) => `${c}: ${countOf(ids, classes.indexOf(c))}`).join(', ')})\n`);
   log(`train ${trainSet.labels.length}, validation ${valSet?.labels.length ?? 0}; ${f.tokenizer} vocabulary ${tokenizer.vocabSize}; max length ${maxLen}; ${f.model} model on ${h.backend}\n`);
 
+  if (!search) warnUnsuitable(io, f, tokenizer, trainSet.sequences);
   const progress = new Progress(io.stderr);
-  const history: EpochInfo[] = (resumeFrom?.history as EpochInfo[]) ?? [];
+  const history: EpochInfo[] = (resumeFrom?.history as EpochInfo[]) ?? search?.history.slice() ?? [];
   const patience = valSet ? f.patience : 0;
   // When the saved model is refitted, the first phase only picks the epoch count. A resumed run
   // replays early stopping over the whole history (the loop sees only the epochs since the
   // resume), so it stops, and refits, exactly as the uninterrupted run would have.
   const replay = !!resumeFrom && f.refit && !!valSet;
   let phaseDone = replay && (history.length >= f.epochs || earlyStop(history, patience).stopped);
-  let result: FitResult | null = null;
-  if (!phaseDone) {
+  let result: FitResult | null = search?.fit ?? null;
+  if (!phaseDone && !search) {
     const fitRun = h.fit({
       modelOptions, data: trainSet, validation: valSet, epochs: f.epochs, batchSize: f.batchSize, lr: f.lr,
       warmup: 0.05, schedule: 'cosine', weightDecay: f.weightDecay, tokenDropout: f.tokenDropout, clipNorm: 1, maxLen, patience, seed: f.seed, threads: f.threads,
@@ -230,7 +259,9 @@ async function trainRun(file: string, f: TrainFlags, io: Io, stop: StopSignal): 
       onEpoch: (e) => {
         if (phaseDone || stop.requested) return; // an epoch cut short
         history.push(e);
-        if (!f.quiet) progress.epoch(e, f.epochs);
+        // On a terminal the epoch's line is redrawn in place and the table below keeps the record,
+        // so each epoch is shown once; a log (not a TTY) gets a line per epoch as it ends.
+        if (!f.quiet) { progress.clear(); io.stderr.write(io.stderr.isTTY ? `\r\x1b[2K${epochLine(e, f.epochs).trimEnd()}` : epochLine(e, f.epochs)); }
         if (replay && earlyStop(history, patience).stopped) { phaseDone = true; stop.run?.cancel(); }
       },
       onCheckpoint: (c) => {
@@ -255,6 +286,8 @@ async function trainRun(file: string, f: TrainFlags, io: Io, stop: StopSignal): 
   const bestEpoch = replay ? replayed.best : result!.bestEpoch;
   const stoppedEarly = replay ? replayed.stopped : !!result?.stoppedEarly;
   let model = result?.model ?? null;
+  const kept = bestRow(history, bestEpoch);
+  if (kept?.valAccuracy !== undefined && valSet) warnChance(io, kept.valAccuracy, valSet.labels, classes.length, f);
   if (f.refit && valSet) {
     // The split chose the number of epochs; now train once more on every row for that many epochs
     // (vocabulary rebuilt from all rows), so the saved model learns from all the data.
@@ -281,16 +314,97 @@ async function trainRun(file: string, f: TrainFlags, io: Io, stop: StopSignal): 
   } else if (!model) {
     model = restoreModel(h, resumeFrom!.config, resumeFrom!.params);
   }
-  const bytes = saveModel(model, { tokenizer: tokenizer.toJSON(), labels: classes });
+  const refitted = f.refit && !!valSet;
+  const training = {
+    tokenizer: f.tokenizer, model: f.model, weightDecay: f.weightDecay, tokenDropout: f.tokenDropout, lr: f.lr, maxLen,
+    epochs: refitted ? (bestEpoch ?? history.length) : (bestEpoch ?? history.length), rows: refitted ? data.texts.length : trainSet.labels.length,
+    validationAccuracy: kept?.valAccuracy ?? null,
+    ...(search ? { search: search.trials.map((t) => ({ candidate: t.candidate.name, valAccuracy: Number.isNaN(t.valAccuracy) ? null : t.valAccuracy, status: t.status })) } : {}),
+  };
+  const bytes = saveModel(model, { tokenizer: tokenizer.toJSON(), labels: classes, training });
   writeOrFail(f.out, 'the model', bytes);
   rmSync(ckptPath, { force: true });
   if (!f.quiet && history.length) {
-    io.stderr.write('\n' + table(['epoch', 'loss', 'acc', 'val loss', 'val acc', 'seconds'], history.map(row)));
-    if (stoppedEarly) io.stderr.write(`stopped early; ${f.refit && valSet ? 'refitted for' : 'kept the weights of'} epoch ${bestEpoch} (best validation loss)\n`);
+    if (io.stderr.isTTY) io.stderr.write('\r\x1b[2K');
+    io.stderr.write('\n' + table(['epoch', 'loss', 'acc', 'val loss', 'val acc', 'time'], history.map(row)));
+    if (stoppedEarly) io.stderr.write(`stopped early; ${refitted ? 'refitted for' : 'kept the weights of'} epoch ${bestEpoch} (best validation loss)\n`);
   }
-  const last = bestRow(history, bestEpoch);
-  io.stdout.write(`saved ${f.out} (${model.parameterCount.toLocaleString('en')} parameters${last?.valAccuracy !== undefined ? `, validation accuracy ${(last.valAccuracy * 100).toFixed(1)}%` : ''})\n`);
+  // What was saved: after a refit, the split model's validation accuracy belongs to other weights,
+  // so it is quoted as the score of these settings, not of the saved model.
+  const what = `${f.tokenizer} tokenizer, ${f.model} model, weight decay ${f.weightDecay}`;
+  const acc = kept?.valAccuracy !== undefined ? `${(kept.valAccuracy * 100).toFixed(1)}%` : null;
+  const how = refitted
+    ? `trained on all ${data.texts.length} rows for ${training.epochs} epoch${training.epochs === 1 ? '' : 's'}${acc ? `; the same settings scored ${acc} on the validation split before the refit` : ''}`
+    : `trained on ${trainSet.labels.length} rows${acc ? `, validation accuracy ${acc}` : ''}`;
+  io.stdout.write(`saved ${f.out} (${model.parameterCount.toLocaleString('en')} parameters; ${what}; ${how})\n`);
   return 0;
+}
+
+/** Seconds for a table or a progress line: milliseconds below one second (a 0.0 says nothing). */
+export function secs(s: number): string {
+  return s < 1 ? `${Math.round(s * 1000)} ms` : `${s.toFixed(1)} s`;
+}
+
+function epochLine(e: EpochInfo, epochs: number): string {
+  const val = e.valLoss !== undefined ? `  val loss ${e.valLoss.toFixed(4)}  val acc ${(e.valAccuracy! * 100).toFixed(1)}%` : '';
+  return `epoch ${e.epoch}/${epochs}  loss ${e.loss.toFixed(4)}  acc ${(e.accuracy * 100).toFixed(1)}%${val}  ${secs(e.seconds)}  ${Math.round(e.seqPerSec)} seq/s\n`;
+}
+
+/** The warning for a tokenizer that leaves the model little to learn from: most training tokens
+ *  unknown, or a vocabulary of a handful of pieces. Returns the message (null: none). */
+export function unsuitableWarning(tokenizer: Tokenizer, seqs: readonly Int32Array[]): string | null {
+  if (tokenizer.type === 'ngram') return null;
+  const unk = unknownShare(seqs), known = tokenizer.vocabSize - 2;
+  if (unk <= 0.5 && known >= 8) return null;
+  const why = unk > 0.5 ? `${(unk * 100).toFixed(0)}% of the training tokens are unknown to the ${tokenizer.type} vocabulary (words seen fewer than ${tokenizer.minFreq} times are left out)`
+    : `the ${tokenizer.type} vocabulary has only ${known} piece${known === 1 ? '' : 's'}`;
+  return `heed: warning: ${why}; the model can hardly learn from that. Use --tokenizer ngram (sub-word pieces of every word), or leave --tokenizer and --model out to let heed choose\n`;
+}
+
+function warnUnsuitable(io: Io, f: TrainFlags, tokenizer: Tokenizer, seqs: readonly Int32Array[]): void {
+  const w = unsuitableWarning(tokenizer, seqs);
+  if (w) io.stderr.write(w);
+}
+
+/** Warns (even with --quiet) when validation accuracy is no better than always answering the most
+ *  common class: never a model at chance without saying so. */
+function warnChance(io: Io, acc: number, labels: Int32Array, classes: number, f: TrainFlags): void {
+  const counts = new Array<number>(Math.max(2, classes)).fill(0);
+  for (const y of labels) counts[y]++;
+  const majority = Math.max(...counts) / Math.max(1, labels.length);
+  if (acc > majority + 0.01) return;
+  io.stderr.write(`heed: warning: validation accuracy ${(acc * 100).toFixed(1)}% is no better than always answering the most common class (${(majority * 100).toFixed(1)}%); `
+    + `${f.tokenizer === 'ngram' ? 'the texts may not tell the classes apart, or need more rows' : 'try --tokenizer ngram, or leave --tokenizer and --model out to let heed choose'}\n`);
+}
+
+/** The settings search of a run without --tokenizer and --model, its table printed as it goes. */
+async function runSearch(h: Awaited<ReturnType<typeof init>>, f: TrainFlags, texts: string[], ids: Int32Array, classes: number,
+  split: { train: Int32Array; val: Int32Array }, io: Io, stop: StopSignal, capFor: (t: TokenizerType, m: string) => number): Promise<SearchResult> {
+  const budget = searchBudget(texts.length);
+  const candidates: SearchCandidate[] = defaultCandidates();
+  const head = ['settings', 'val acc', 'epochs', 'time', ''];
+  const cells = (t: SearchTrial): string[] => [t.candidate.name, Number.isNaN(t.valAccuracy) ? '–' : `${(t.valAccuracy * 100).toFixed(1)}%`,
+    t.status === 'skipped' ? '–' : `${t.bestEpoch}/${t.epochs}`, t.status === 'skipped' ? '–' : secs(t.seconds),
+    t.status === 'done' ? (t.unknownShare > 0.5 ? `${(t.unknownShare * 100).toFixed(0)}% unknown tokens` : '') : t.status];
+  if (!f.quiet) io.stderr.write(`trying ${candidates.length} settings on the validation split (time budget ${secs(budget)}):\n`);
+  const done: SearchTrial[] = [];
+  const res = await searchSettings(h, {
+    texts, labels: ids, classes, train: split.train, val: split.val, candidates, budgetSeconds: budget, seed: f.seed,
+    epochs: f.epochs, lr: f.lr, batchSize: f.batchSize, patience: f.patience, dModel: f.dModel,
+    maxLenFor: (lengths, c) => f.maxLen ?? autoMaxLen(lengths, capFor(c.tokenizer.type ?? 'word', c.model)),
+    shouldStop: () => stop.requested,
+    onTrial: (t) => {
+      done.push(t);
+      const next = candidates[done.length];
+      if (!f.quiet && io.stderr.isTTY && next) io.stderr.write(`\r\x1b[2K  trying ${done.length + 1}/${candidates.length}: ${next.name}`);
+    },
+  });
+  if (!f.quiet) {
+    if (io.stderr.isTTY) io.stderr.write('\r\x1b[2K');
+    const rows = res.trials.map((t, i) => [...cells(t).slice(0, 4), i === res.best ? 'kept' : cells(t)[4]]);
+    io.stderr.write('\n' + table(head, rows));
+  }
+  return res;
 }
 
 /** Early stopping as the training loop applies it, replayed over a run's epoch history. */
@@ -318,7 +432,7 @@ function labelsOf(file: string, raw: string[], lines: number[]): { classes: stri
 
 function row(e: EpochInfo): (string | number)[] {
   const pct = (x?: number) => (x === undefined ? '–' : `${(x * 100).toFixed(1)}%`);
-  return [e.epoch, e.loss.toFixed(4), pct(e.accuracy), e.valLoss === undefined ? '–' : e.valLoss.toFixed(4), pct(e.valAccuracy), e.seconds.toFixed(1)];
+  return [e.epoch, e.loss.toFixed(4), pct(e.accuracy), e.valLoss === undefined ? '–' : e.valLoss.toFixed(4), pct(e.valAccuracy), secs(e.seconds)];
 }
 
 function bestRow(h: EpochInfo[], best: number | null): EpochInfo | undefined {
