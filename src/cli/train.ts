@@ -75,7 +75,9 @@ export const DEFAULTS = {
 export interface TrainFlags {
   model: 'transformer' | 'pooling';
   /** Neither --tokenizer nor --model was given: search the settings (src/train/search.ts). */
-  search: boolean; epochs: number; batchSize: number; lr: number; maxLen: number | null;
+  search: boolean;
+  /** Flags the search must keep as given rather than vary. */
+  given: { weightDecay: boolean; tokenDropout: boolean; charNgrams: boolean }; epochs: number; batchSize: number; lr: number; maxLen: number | null;
   tokenizer: TokenizerType; seed: number; valSplit: number; patience: number; out: string;
   labelCol: string; textCol: string; resume: boolean; backend?: 'wasm' | 'wasm-scalar' | 'js'; quiet: boolean;
   weightDecay: number; tokenDropout: number; dModel: number; refit: boolean; threads: number;
@@ -100,6 +102,7 @@ export function trainFlags(args: string[], cwd: string): { file: string | null; 
   const flags: TrainFlags = {
     model,
     search: modelFlag === 'auto' && tokFlag === 'auto',
+    given: { weightDecay: v['weight-decay'] !== undefined, tokenDropout: v['token-dropout'] !== undefined, charNgrams: v['char-ngrams'] !== undefined },
     epochs: intFlag(v.epochs, 'epochs', d.epochs, 1, 100000),
     batchSize: intFlag(v['batch-size'], 'batch-size', 32, 1, 65536),
     lr: floatFlag(v.lr, 'lr', d.lr, (x) => x > 0 && x < 10, 'a number in (0, 10)'),
@@ -381,7 +384,14 @@ function warnChance(io: Io, acc: number, labels: Int32Array, classes: number, f:
 async function runSearch(h: Awaited<ReturnType<typeof init>>, f: TrainFlags, texts: string[], ids: Int32Array, classes: number,
   split: { train: Int32Array; val: Int32Array }, io: Io, stop: StopSignal, capFor: (t: TokenizerType, m: string) => number): Promise<SearchResult> {
   const budget = searchBudget(texts.length);
-  const candidates: SearchCandidate[] = defaultCandidates();
+  // Settings given on the command line hold for every candidate (the search varies the rest).
+  const seen = new Set<string>();
+  const candidates: SearchCandidate[] = defaultCandidates().map((c) => {
+    const tok = c.tokenizer.type === 'ngram' && f.given.charNgrams ? { ...c.tokenizer, charMin: f.charNgrams[0], charMax: f.charNgrams[1] } : c.tokenizer;
+    const wd = f.given.weightDecay ? f.weightDecay : c.weightDecay, td = f.given.tokenDropout ? f.tokenDropout : c.tokenDropout;
+    const name = `${tok.type === 'ngram' ? `ngram ${tok.charMax ? `${tok.charMin}-${tok.charMax}` : 'words'} + bigrams` : tok.type}, wd ${wd}${td === 0.25 ? '' : `, dropout ${td}`}`;
+    return { ...c, tokenizer: tok, weightDecay: wd, tokenDropout: td, name };
+  }).filter((c) => { const k = JSON.stringify([c.tokenizer, c.weightDecay, c.tokenDropout]); return !seen.has(k) && !!seen.add(k); });
   const head = ['settings', 'val acc', 'epochs', 'time', ''];
   const cells = (t: SearchTrial): string[] => [t.candidate.name, Number.isNaN(t.valAccuracy) ? '–' : `${(t.valAccuracy * 100).toFixed(1)}%`,
     t.status === 'skipped' ? '–' : `${t.bestEpoch}/${t.epochs}`, t.status === 'skipped' ? '–' : secs(t.seconds),

@@ -2,8 +2,8 @@
 // candidate settings on the training split, score each on the validation split, keep the best.
 // Candidates run one after another in a fixed order with seeded training, so the same data, seed
 // and candidates give the same table and the same choice, as long as the time budget is not hit;
-// once it is, the running candidate is cancelled (it is scored on the epochs it finished) and the
-// rest are skipped, which is the one place wall-clock time can change the outcome.
+// once it is, the running candidate (never the first) is cancelled (it is scored on the epochs it
+// finished) and the rest are skipped, which is the one place wall-clock time can change the outcome.
 import type { Context } from '../context.js';
 import { Tokenizer, UNK_ID, type TokenizerOptions } from '../data/tokenizer.js';
 import { HeedError } from '../errors.js';
@@ -79,7 +79,7 @@ export function defaultCandidates(): SearchCandidate[] {
   return [
     { name: 'ngram 2-4 + bigrams, wd 2', tokenizer: { type: 'ngram', charMin: 2, charMax: 4, wordNgrams: 2 }, model: 'pooling', weightDecay: 2, tokenDropout: 0.25 },
     { name: 'word, wd 2', tokenizer: { type: 'word' }, model: 'pooling', weightDecay: 2, tokenDropout: 0.25 },
-    { name: 'ngram 2-4 + bigrams, wd 0.5', tokenizer: { type: 'ngram', charMin: 2, charMax: 4, wordNgrams: 2 }, model: 'pooling', weightDecay: 0.5, tokenDropout: 0.1 },
+    { name: 'ngram 2-4 + bigrams, wd 0.5, dropout 0.1', tokenizer: { type: 'ngram', charMin: 2, charMax: 4, wordNgrams: 2 }, model: 'pooling', weightDecay: 0.5, tokenDropout: 0.1 },
     { name: 'ngram 1-5 + bigrams, wd 1', tokenizer: { type: 'ngram', charMin: 1, charMax: 5, wordNgrams: 2 }, model: 'pooling', weightDecay: 1, tokenDropout: 0.25 },
   ];
 }
@@ -99,8 +99,9 @@ export function unknownShare(seqs: readonly Int32Array[]): number {
   return n === 0 ? 1 : unk / n;
 }
 
-/** Runs the search; see the file comment. The first candidate always trains at least one epoch (a
- *  search must return a model), and is cut short by the budget after that like any other. */
+/** Runs the search; see the file comment. The first candidate is never cut short (a search must
+ *  return a model, and a model cut off after an epoch or two can sit at chance); the budget cuts
+ *  and skips the ones after it. */
 export async function searchSettings(ctx: Context, o: SearchOptions): Promise<SearchResult> {
   if (o === null || typeof o !== 'object') throw new HeedError('searchSettings: expected an options object');
   const candidates = o.candidates ?? defaultCandidates();
@@ -138,8 +139,10 @@ export async function searchSettings(ctx: Context, o: SearchOptions): Promise<Se
       weightDecay: cand.weightDecay, tokenDropout: cand.tokenDropout, clipNorm: 1, maxLen, patience: o.patience ?? 5, seed: o.seed ?? 0,
       worker: o.worker,
       onEpoch: (e) => { history.push(e); },
-      // The first candidate finishes at least one epoch, so that the search has a model to return.
-      onStep: () => { if (!cutShort && (c > 0 || history.length > 0) && outOfTime()) { cutShort = true; run.cancel(); } },
+      // The first candidate always trains to the end (its epochs or early stopping): the search
+      // returns at least the default setting fully trained, however slow the machine; the budget
+      // limits how many alternatives are tried.
+      onStep: () => { if (!cutShort && c > 0 && outOfTime()) { cutShort = true; run.cancel(); } },
     });
     const result = await run.done;
     const kept = result.bestEpoch !== null ? history.find((e) => e.epoch === result.bestEpoch) : history[history.length - 1];
