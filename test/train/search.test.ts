@@ -137,6 +137,19 @@ describe('heed train: search, warnings and summary', () => {
     expect(r.stderr).toMatch(/^heed: warning: validation accuracy [\d.]+% is no better than always answering the most common class \(50\.0%\); try --tokenizer ngram/m);
   });
 
+  it.each([
+    [['--char-ngrams', '5-2'], /^heed: --char-ngrams must be MIN-MAX with 1 <= MIN <= MAX <= 16 \(or 0 for none\), got "5-2"$/m],
+    [['--char-ngrams', 'x'], /--char-ngrams must be MIN-MAX/],
+    [['--buckets', '0'], /^heed: --buckets must be an integer in \[1, 4194304\], got '0'$/m],
+    [['--tokenizer', 'bpe'], /^heed: --tokenizer must be one of auto, ngram, word, char, got 'bpe'$/m],
+  ])('%j is a usage error (exit 2) naming the flag', async (args, msg) => {
+    const d = tempDir();
+    writeFileSync(join(d, 'data.csv'), csv());
+    const r = await heed(['train', 'data.csv', ...(args as string[])], d);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(msg as RegExp);
+  });
+
   it('gives no warning where the data suits the setting', async () => {
     const d = tempDir();
     writeFileSync(join(d, 'data.csv'), csv());
