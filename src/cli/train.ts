@@ -5,7 +5,8 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { indexLabels, stratifiedSplit } from '../data/dataset.js';
-import { Tokenizer, type TokenizerType } from '../data/tokenizer.js';
+import { Tokenizer, type TokenizerOptions, type TokenizerType } from '../data/tokenizer.js';
+import { defaultCandidates, searchBudget, searchSettings, unknownShare, type SearchCandidate, type SearchResult, type SearchTrial } from '../train/search.js';
 import { HeedError } from '../errors.js';
 import { init } from '../index.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint.js';
@@ -21,20 +22,27 @@ import type { EpochInfo } from '../train/loop.js';
 import { choiceFlag, delimiterFlag, floatFlag, intFlag, parse, UsageError } from './args.js';
 import { checkOutputPath, fileFlag, fsProblem, writeOrFail } from './common.js';
 import type { Io } from './main.js';
-import { printable, Progress, summarise, table } from './ui.js';
+import { printable, Progress, secs, summarise, table } from './ui.js';
 
 const HELP = `usage: heed train <data.csv> [options]
 
 Trains a classifier on a CSV with a header row and columns 'label' and 'sequence'.
 
-  --model pooling|transformer   model kind (default pooling: the attention-pooling classifier; the
-                                transformer pays off when word order matters and data is plentiful)
+  --model auto|pooling|transformer   model kind (default auto: see --tokenizer; pooling is the
+                                attention-pooling classifier, the transformer pays off when word order
+                                matters and data is plentiful)
   --epochs N                    passes over the training split (default 30 pooling, 20 transformer)
   --batch-size N                sequences per step (default 32)
   --lr X                        peak learning rate (default 1e-2 pooling, 2e-3 transformer;
                                 5% linear warm-up, then cosine decay)
   --max-len N                   tokens kept per sequence (default: the 95th percentile length, 16–256)
-  --tokenizer word|char         how text becomes tokens (default word)
+  --tokenizer auto|ngram|word|char   how text becomes tokens (default auto: with --model auto too,
+                                a few settings are tried on the validation split within a time budget
+                                that grows with the data, a table of them is printed and the best is
+                                kept; ngram: each word, its bigram and its character n-grams, hashed;
+                                an explicit --tokenizer or --model skips the search)
+  --char-ngrams MIN-MAX         character n-gram lengths for --tokenizer ngram (default 2-4; 0: none)
+  --buckets N                   hash buckets for --tokenizer ngram (default: sized from the data)
   --seed N                      seed for the split, initialisation and batch order (default 0)
   --val-split F                 share held out for validation and early stopping (default 0.2)
   --patience N                  stop after N epochs without a better validation loss and keep the best
@@ -67,10 +75,16 @@ export const DEFAULTS = {
 } as const;
 
 export interface TrainFlags {
-  model: 'transformer' | 'pooling'; epochs: number; batchSize: number; lr: number; maxLen: number | null;
+  model: 'transformer' | 'pooling';
+  /** Neither --tokenizer nor --model was given: search the settings (src/train/search.ts). */
+  search: boolean;
+  /** Flags the search must keep as given rather than vary. */
+  given: { weightDecay: boolean; tokenDropout: boolean; charNgrams: boolean }; epochs: number; batchSize: number; lr: number; maxLen: number | null;
   tokenizer: TokenizerType; seed: number; valSplit: number; patience: number; out: string;
   labelCol: string; textCol: string; delimiter: string; resume: boolean; backend?: 'wasm-relaxed' | 'wasm' | 'wasm-scalar' | 'js'; quiet: boolean;
   weightDecay: number; tokenDropout: number; dModel: number; refit: boolean; threads: number;
+  /** --tokenizer ngram: character n-gram lengths ([0, 0]: none) and hash buckets (null: sized from the data). */
+  charNgrams: [number, number]; buckets: number | null;
 }
 
 export function trainFlags(args: string[], cwd: string): { file: string | null; flags: TrainFlags; help: boolean } {
@@ -81,17 +95,24 @@ export function trainFlags(args: string[], cwd: string): { file: string | null; 
     resume: { type: 'boolean' }, backend: { type: 'string' }, quiet: { type: 'boolean', short: 'q' },
     'weight-decay': { type: 'string' }, 'token-dropout': { type: 'string' }, 'd-model': { type: 'string' },
     'no-refit': { type: 'boolean' }, threads: { type: 'string' }, delimiter: { type: 'string' },
+    'char-ngrams': { type: 'string' }, buckets: { type: 'string' },
   });
   if (positionals.length > 1) throw new UsageError(`train: expected one CSV file, got ${positionals.length} arguments`);
-  const model = choiceFlag(v.model, 'model', 'pooling', ['transformer', 'pooling'] as const);
+  const modelFlag = choiceFlag(v.model, 'model', 'auto', ['auto', 'transformer', 'pooling'] as const);
+  const tokFlag = choiceFlag(v.tokenizer, 'tokenizer', 'auto', ['auto', 'ngram', 'word', 'char'] as const);
+  const model = modelFlag === 'auto' ? 'pooling' : modelFlag;
   const d = DEFAULTS[model];
   const flags: TrainFlags = {
     model,
+    search: modelFlag === 'auto' && tokFlag === 'auto',
+    given: { weightDecay: v['weight-decay'] !== undefined, tokenDropout: v['token-dropout'] !== undefined, charNgrams: v['char-ngrams'] !== undefined },
     epochs: intFlag(v.epochs, 'epochs', d.epochs, 1, 100000),
     batchSize: intFlag(v['batch-size'], 'batch-size', 32, 1, 65536),
     lr: floatFlag(v.lr, 'lr', d.lr, (x) => x > 0 && x < 10, 'a number in (0, 10)'),
     maxLen: v['max-len'] === undefined ? null : intFlag(v['max-len'], 'max-len', 0, 1, 100000),
-    tokenizer: choiceFlag(v.tokenizer, 'tokenizer', 'word', ['word', 'char'] as const),
+    // Sub-word features suit the pooling model; the transformer's cost grows with the square of the
+    // length, so it keeps one id per word.
+    tokenizer: tokFlag === 'auto' ? (model === 'transformer' ? 'word' : 'ngram') : tokFlag,
     seed: intFlag(v.seed, 'seed', 0, 0, 2 ** 31 - 1),
     valSplit: floatFlag(v['val-split'], 'val-split', 0.2, (x) => x >= 0 && x < 1, 'a fraction in [0, 1)'),
     patience: intFlag(v.patience, 'patience', d.patience, 0, 100000),
@@ -107,8 +128,27 @@ export function trainFlags(args: string[], cwd: string): { file: string | null; 
     dModel: intFlag(v['d-model'], 'd-model', 64, 1, 4096),
     refit: !v['no-refit'],
     threads: intFlag(v.threads, 'threads', 1, 1, 16),
+    charNgrams: charNgramsFlag(v['char-ngrams']),
+    buckets: v.buckets === undefined ? null : intFlag(v.buckets, 'buckets', 0, 1, 2 ** 22),
   };
   return { file: positionals[0] ? resolve(cwd, positionals[0]) : null, flags, help: !!v.help };
+}
+
+/** --char-ngrams MIN-MAX (or N, or 0 for none). */
+function charNgramsFlag(v: string | boolean | undefined): [number, number] {
+  if (v === undefined) return [2, 4];
+  const m = /^(\d{1,2})(?:-(\d{1,2}))?$/.exec(String(v).trim());
+  const lo = m ? Number(m[1]) : NaN, hi = m ? Number(m[2] ?? m[1]) : NaN;
+  if (!m || (lo === 0 && hi !== 0) || (hi !== 0 && (lo < 1 || hi < lo || hi > 16))) {
+    throw new UsageError(`--char-ngrams must be MIN-MAX with 1 <= MIN <= MAX <= 16 (or 0 for none), got ${JSON.stringify(String(v))}`);
+  }
+  return hi === 0 ? [1, 0] : [lo, hi];
+}
+
+/** The tokenizer options of the flags. */
+export function tokenizerOptions(f: TrainFlags): TokenizerOptions {
+  if (f.tokenizer !== 'ngram') return { type: f.tokenizer };
+  return { type: 'ngram', charMin: f.charNgrams[0], charMax: f.charNgrams[1], ...(f.buckets === null ? {} : { buckets: f.buckets }) };
 }
 
 function nonEmpty(v: string | boolean, flag: string): string {
@@ -118,10 +158,10 @@ function nonEmpty(v: string | boolean, flag: string): string {
 
 /** The 95th-percentile sequence length, clamped to [16, 256]: long enough for nearly every
  *  example, without paying attention's T² for a few outliers. */
-export function autoMaxLen(lengths: number[]): number {
+export function autoMaxLen(lengths: number[], cap = 256): number {
   if (lengths.length === 0) return 16;
   const s = [...lengths].sort((a, b) => a - b);
-  return Math.min(256, Math.max(16, s[Math.min(s.length - 1, Math.floor(0.95 * s.length))]));
+  return Math.min(cap, Math.max(16, s[Math.min(s.length - 1, Math.floor(0.95 * s.length))]));
 }
 
 export async function train(args: string[], io: Io): Promise<number> {
@@ -194,7 +234,7 @@ async function trainRun(file: string, f: TrainFlags, io: Io, st: RunState): Prom
   const { classes, ids } = labelsOf(file, data.labels, data.lines);
   const split = stratifiedSplit(ids, f.valSplit, f.seed);
   const trainTexts = Array.from(split.train, (i) => data.texts[i]);
-  let tokenizer = Tokenizer.build(trainTexts, { type: f.tokenizer });
+  let resumedTokenizer: Tokenizer | null = null;
   // The run's identity: resuming needs the same data and options.
   const run = JSON.stringify({ file: fingerprint(data.labels, data.texts), ...f, out: undefined, resume: undefined, quiet: undefined, backend: undefined });
   let resumeFrom: ReturnType<typeof decodeCheckpoint> | null = null;
@@ -207,10 +247,28 @@ async function trainRun(file: string, f: TrainFlags, io: Io, st: RunState): Prom
     }
     resumeFrom = decodeCheckpoint(bytes, ckptPath, layoutOf);
     if (resumeFrom.run !== run) throw new HeedError(`--resume: ${ckptPath} was made from other data or options; run without --resume to start over`);
-    tokenizer = Tokenizer.fromJSON(resumeFrom.tokenizer);
+    resumedTokenizer = Tokenizer.fromJSON(resumeFrom.tokenizer);
     st.saved = resumeFrom.epoch;
   }
-  const maxLen = f.maxLen ?? autoMaxLen(trainTexts.map((t) => tokenizer.encode(t).length));
+  const h = await init(f.backend ? { backend: f.backend } : {});
+  const counts = countsOf(ids, classes.length);
+  log(`${data.texts.length} rows, ${classes.length} classes (${summarise(classes.map((c, k) => `${printable(c)}: ${counts[k]}`))})\n`);
+  const capFor = (tok: TokenizerType, model: string) => (tok === 'ngram' && model === 'pooling' ? 4096 : 256);
+  let search: SearchResult | null = null;
+  if (f.search && !f.resume && split.val.length > 0) {
+    st.phase = ' during the settings search';
+    search = await runSearch(h, f, data.texts, ids, classes.length, split, io, capFor);
+    st.phase = '';
+    const won = search.trials[search.best].candidate;
+    f.tokenizer = won.tokenizer.type ?? 'word';
+    f.model = won.model;
+    f.weightDecay = won.weightDecay;
+    f.tokenDropout = won.tokenDropout;
+    if (won.tokenizer.type === 'ngram') f.charNgrams = [won.tokenizer.charMin ?? 2, won.tokenizer.charMax ?? 4];
+  }
+  let tokenizer = search?.tokenizer ?? resumedTokenizer ?? Tokenizer.build(trainTexts, tokenizerOptions(f));
+  // An n-gram text has several ids per word; the pooling model's cost is linear in the length, so it may keep them all.
+  const maxLen = search?.maxLen ?? f.maxLen ?? autoMaxLen(trainTexts.map((t) => tokenizer.encode(t).length), capFor(f.tokenizer, f.model));
   // Every row's ids in one buffer, each row a view of it: a million rows are one allocation, not
   // a million (an Int32Array with its own buffer costs ~200 bytes before its first id).
   const encode = (idx: Int32Array) => {
@@ -233,13 +291,11 @@ async function trainRun(file: string, f: TrainFlags, io: Io, st: RunState): Prom
     ? { kind: 'transformer', vocabSize: tokenizer.vocabSize, maxLen, dModel: f.dModel, heads: 4, ffDim: 2 * f.dModel, layers: 2, classes: classes.length, seed: f.seed }
     : { kind: 'pooling', vocabSize: tokenizer.vocabSize, dModel: f.dModel, classes: classes.length, seed: f.seed };
 
-  const h = await init(f.backend ? { backend: f.backend } : {});
-  const counts = countsOf(ids, classes.length);
-  log(`${data.texts.length} rows, ${classes.length} classes (${summarise(classes.map((c, k) => `${printable(c)}: ${counts[k]}`))})\n`);
   log(`train ${trainSet.labels.length}, validation ${valSet?.labels.length ?? 0}; ${f.tokenizer} vocabulary ${tokenizer.vocabSize}; max length ${maxLen}; ${f.model} model on ${h.backend}\n`);
 
+  if (!search) warnUnsuitable(io, f, tokenizer, trainSet.sequences);
   const progress = new Progress(io.stderr);
-  const history = new History(resumeFrom?.history as EpochInfo[] | undefined);
+  const history = new History((resumeFrom?.history as EpochInfo[] | undefined) ?? search?.history);
   const patience = valSet ? f.patience : 0;
   // A resumed run whose checkpoint holds the last epoch of the validation phase (all epochs done,
   // or the epoch where early stopping fired: the loop checkpoints it before stopping) has no
@@ -248,9 +304,9 @@ async function trainRun(file: string, f: TrainFlags, io: Io, st: RunState): Prom
   const early = resumeFrom?.early;
   const resumedStopped = !!resumeFrom && patience > 0 && !!early && early.bestEpoch !== null && early.sinceBest >= patience;
   const phaseDone = !!resumeFrom && (resumeFrom.epoch >= f.epochs || resumedStopped);
-  let epochsDone = resumeFrom?.epoch ?? 0;
-  let result: FitResult | null = null;
-  if (!phaseDone) {
+  let epochsDone = resumeFrom?.epoch ?? search?.history.length ?? 0;
+  let result: FitResult | null = search?.fit ?? null;
+  if (!phaseDone && !search) {
     let lastWrite = -Infinity;
     const fitRun = h.fit({
       modelOptions, data: trainSet, validation: valSet, epochs: f.epochs, batchSize: f.batchSize, lr: f.lr,
@@ -290,12 +346,14 @@ async function trainRun(file: string, f: TrainFlags, io: Io, st: RunState): Prom
   const bestEpoch = phaseDone ? early?.bestEpoch ?? null : result!.bestEpoch;
   const stoppedEarly = phaseDone ? resumedStopped : result!.stoppedEarly;
   let model = result?.model ?? null;
+  const kept = bestEpoch !== null ? history.rows().find((e) => e.epoch === bestEpoch) : history.rows().at(-1);
+  if (kept?.valAccuracy !== undefined && valSet) warnChance(io, kept.valAccuracy, valSet.labels, classes.length, f);
   if (f.refit && valSet) {
     // The split chose the number of epochs; now train once more on every row for that many epochs
     // (vocabulary rebuilt from all rows), so the saved model learns from all the data.
     const epochs = bestEpoch ?? epochsDone;
     log(`refitting on all ${data.texts.length} rows for ${epochs} epoch${epochs === 1 ? '' : 's'} (the best on validation)\n`);
-    tokenizer = Tokenizer.build(data.texts, { type: f.tokenizer });
+    tokenizer = Tokenizer.build(data.texts, tokenizerOptions(f));
     const all = Int32Array.from(ids.keys());
     const refit = h.fit({
       modelOptions: { ...modelOptions, vocabSize: tokenizer.vocabSize }, data: encode(all), epochs, batchSize: f.batchSize, lr: f.lr,
@@ -313,17 +371,30 @@ async function trainRun(file: string, f: TrainFlags, io: Io, st: RunState): Prom
   } else if (!model) {
     model = restoreModel(h, resumeFrom!.config, resumedStopped && early?.params ? early.params : resumeFrom!.params);
   }
-  const bytes = saveModel(model, { tokenizer: tokenizer.toJSON(), labels: classes });
+  const refitted = f.refit && !!valSet;
+  const training = {
+    tokenizer: f.tokenizer, model: f.model, weightDecay: f.weightDecay, tokenDropout: f.tokenDropout, lr: f.lr, maxLen,
+    epochs: bestEpoch ?? epochsDone, rows: refitted ? data.texts.length : trainSet.labels.length,
+    validationAccuracy: kept?.valAccuracy ?? null,
+    ...(search ? { search: search.trials.map((t) => ({ candidate: t.candidate.name, valAccuracy: Number.isNaN(t.valAccuracy) ? null : t.valAccuracy, status: t.status })) } : {}),
+  };
+  const bytes = saveModel(model, { tokenizer: tokenizer.toJSON(), labels: classes, training });
   writeOrFail(f.out, 'the model', bytes);
   rmSync(ckptPath, { force: true });
   const rows = history.rows();
   if (!f.quiet && rows.length) {
     const hidden = epochsDone - rows.length;
-    io.stderr.write('\n' + (hidden > 0 ? `(${hidden.toLocaleString('en')} earlier epochs not shown)\n` : '') + table(['epoch', 'loss', 'acc', 'val loss', 'val acc', 'seconds'], rows.map(row)));
-    if (stoppedEarly) io.stderr.write(`stopped early; ${f.refit && valSet ? 'refitted for' : 'kept the weights of'} epoch ${bestEpoch} (best validation loss)\n`);
+    io.stderr.write('\n' + (hidden > 0 ? `(${hidden.toLocaleString('en')} earlier epochs not shown)\n` : '') + table(['epoch', 'loss', 'acc', 'val loss', 'val acc', 'time'], rows.map(row)));
+    if (stoppedEarly) io.stderr.write(`stopped early; ${refitted ? 'refitted for' : 'kept the weights of'} epoch ${bestEpoch} (best validation loss)\n`);
   }
-  const last = bestEpoch !== null ? rows.find((e) => e.epoch === bestEpoch) : rows[rows.length - 1];
-  io.stdout.write(`saved ${f.out} (${model.parameterCount.toLocaleString('en')} parameters${last?.valAccuracy !== undefined ? `, validation accuracy ${(last.valAccuracy * 100).toFixed(1)}%` : ''})\n`);
+  // What was saved: after a refit, the split model's validation accuracy belongs to other weights,
+  // so it is quoted as the score of these settings, not of the saved model.
+  const what = `${f.tokenizer} tokenizer, ${f.model} model, weight decay ${f.weightDecay}`;
+  const acc = kept?.valAccuracy !== undefined ? `${(kept.valAccuracy * 100).toFixed(1)}%` : null;
+  const how = refitted
+    ? `trained on all ${data.texts.length} rows for ${training.epochs} epoch${training.epochs === 1 ? '' : 's'}${acc ? `; the same settings scored ${acc} on the validation split before the refit` : ''}`
+    : `trained on ${trainSet.labels.length} rows${acc ? `, validation accuracy ${acc}` : ''}`;
+  io.stdout.write(`saved ${f.out} (${model.parameterCount.toLocaleString('en')} parameters; ${what}; ${how})\n`);
   return 0;
 }
 
@@ -344,6 +415,69 @@ export class History {
     const b = this.#best;
     return b && !this.#recent.includes(b) ? [b, ...this.#recent] : [...this.#recent];
   }
+}
+
+/** The warning for a tokenizer that leaves the model little to learn from: most training tokens
+ *  unknown, or a vocabulary of a handful of pieces. Returns the message (null: none). */
+export function unsuitableWarning(tokenizer: Tokenizer, seqs: readonly Int32Array[]): string | null {
+  if (tokenizer.type === 'ngram') return null;
+  const unk = unknownShare(seqs), known = tokenizer.vocabSize - 2;
+  if (unk <= 0.5 && known >= 8) return null;
+  const why = unk > 0.5 ? `${(unk * 100).toFixed(0)}% of the training tokens are unknown to the ${tokenizer.type} vocabulary (words seen fewer than ${tokenizer.minFreq} times are left out)`
+    : `the ${tokenizer.type} vocabulary has only ${known} piece${known === 1 ? '' : 's'}`;
+  return `heed: warning: ${why}; the model can hardly learn from that. Use --tokenizer ngram (sub-word pieces of every word), or leave --tokenizer and --model out to let heed choose\n`;
+}
+
+function warnUnsuitable(io: Io, f: TrainFlags, tokenizer: Tokenizer, seqs: readonly Int32Array[]): void {
+  const w = unsuitableWarning(tokenizer, seqs);
+  if (w) io.stderr.write(w);
+}
+
+/** Warns (even with --quiet) when validation accuracy is no better than always answering the most
+ *  common class: never a model at chance without saying so. */
+function warnChance(io: Io, acc: number, labels: Int32Array, classes: number, f: TrainFlags): void {
+  const counts = new Array<number>(Math.max(2, classes)).fill(0);
+  for (const y of labels) counts[y]++;
+  const majority = Math.max(...counts) / Math.max(1, labels.length);
+  if (acc > majority + 0.01) return;
+  io.stderr.write(`heed: warning: validation accuracy ${(acc * 100).toFixed(1)}% is no better than always answering the most common class (${(majority * 100).toFixed(1)}%); `
+    + `${f.tokenizer === 'ngram' ? 'the texts may not tell the classes apart, or need more rows' : 'try --tokenizer ngram, or leave --tokenizer and --model out to let heed choose'}\n`);
+}
+
+/** The settings search of a run without --tokenizer and --model, its table printed as it goes. */
+async function runSearch(h: Awaited<ReturnType<typeof init>>, f: TrainFlags, texts: string[], ids: Int32Array, classes: number,
+  split: { train: Int32Array; val: Int32Array }, io: Io, capFor: (t: TokenizerType, m: string) => number): Promise<SearchResult> {
+  const budget = searchBudget(texts.length);
+  // Settings given on the command line hold for every candidate (the search varies the rest).
+  const seen = new Set<string>();
+  const candidates: SearchCandidate[] = defaultCandidates().map((c) => {
+    const tok = c.tokenizer.type === 'ngram' && f.given.charNgrams ? { ...c.tokenizer, charMin: f.charNgrams[0], charMax: f.charNgrams[1] } : c.tokenizer;
+    const wd = f.given.weightDecay ? f.weightDecay : c.weightDecay, td = f.given.tokenDropout ? f.tokenDropout : c.tokenDropout;
+    const name = `${tok.type === 'ngram' ? `ngram ${tok.charMax ? `${tok.charMin}-${tok.charMax}` : 'words'} + bigrams` : tok.type}, wd ${wd}${td === 0.25 ? '' : `, dropout ${td}`}`;
+    return { ...c, tokenizer: tok, weightDecay: wd, tokenDropout: td, name };
+  }).filter((c) => { const k = JSON.stringify([c.tokenizer, c.weightDecay, c.tokenDropout]); return !seen.has(k) && !!seen.add(k); });
+  const head = ['settings', 'val acc', 'epochs', 'time', ''];
+  const cells = (t: SearchTrial): string[] => [t.candidate.name, Number.isNaN(t.valAccuracy) ? '–' : `${(t.valAccuracy * 100).toFixed(1)}%`,
+    t.status === 'skipped' ? '–' : `${t.bestEpoch}/${t.epochs}`, t.status === 'skipped' ? '–' : secs(t.seconds),
+    t.status === 'done' ? (t.unknownShare > 0.5 ? `${(t.unknownShare * 100).toFixed(0)}% unknown tokens` : '') : t.status];
+  if (!f.quiet) io.stderr.write(`trying ${candidates.length} settings on the validation split (time budget ${secs(budget)}):\n`);
+  const done: SearchTrial[] = [];
+  const res = await searchSettings(h, {
+    texts, labels: ids, classes, train: split.train, val: split.val, candidates, budgetSeconds: budget, seed: f.seed,
+    epochs: f.epochs, lr: f.lr, batchSize: f.batchSize, patience: f.patience, dModel: f.dModel,
+    maxLenFor: (lengths, c) => f.maxLen ?? autoMaxLen(lengths, capFor(c.tokenizer.type ?? 'word', c.model)),
+    onTrial: (t) => {
+      done.push(t);
+      const next = candidates[done.length];
+      if (!f.quiet && io.stderr.isTTY && next) io.stderr.write(`\r\x1b[2K  trying ${done.length + 1}/${candidates.length}: ${next.name}`);
+    },
+  });
+  if (!f.quiet) {
+    if (io.stderr.isTTY) io.stderr.write('\r\x1b[2K');
+    const rows = res.trials.map((t, i) => [...cells(t).slice(0, 4), i === res.best ? 'kept' : cells(t)[4]]);
+    io.stderr.write('\n' + table(head, rows));
+  }
+  return res;
 }
 
 /** Early stopping as the training loop applies it, replayed over a run's epoch history. */
@@ -371,7 +505,7 @@ function labelsOf(file: string, raw: string[], lines: number[]): { classes: stri
 
 function row(e: EpochInfo): (string | number)[] {
   const pct = (x?: number) => (x === undefined ? '–' : `${(x * 100).toFixed(1)}%`);
-  return [e.epoch, e.loss.toFixed(4), pct(e.accuracy), e.valLoss === undefined ? '–' : e.valLoss.toFixed(4), pct(e.valAccuracy), e.seconds.toFixed(1)];
+  return [e.epoch, e.loss.toFixed(4), pct(e.accuracy), e.valLoss === undefined ? '–' : e.valLoss.toFixed(4), pct(e.valAccuracy), secs(e.seconds)];
 }
 
 

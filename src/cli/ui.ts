@@ -37,13 +37,18 @@ export class Progress {
     if (this.#active) this.out.write('\r\x1b[2K');
     this.#active = false;
     const val = e.valLoss !== undefined ? `  val loss ${e.valLoss.toFixed(4)}  val acc ${(e.valAccuracy! * 100).toFixed(1)}%` : '';
-    this.out.write(`epoch ${e.epoch}/${epochs}  loss ${e.loss.toFixed(4)}  acc ${(e.accuracy * 100).toFixed(1)}%${val}  ${e.seconds.toFixed(1)}s  ${Math.round(e.seqPerSec)} seq/s\n`);
+    this.out.write(`epoch ${e.epoch}/${epochs}  loss ${e.loss.toFixed(4)}  acc ${(e.accuracy * 100).toFixed(1)}%${val}  ${secs(e.seconds)}  ${Math.round(e.seqPerSec)} seq/s\n`);
   }
 
   clear(): void {
     if (this.#active) this.out.write('\r\x1b[2K');
     this.#active = false;
   }
+}
+
+/** Seconds for a table or a progress line: milliseconds below one second (a 0.0 says nothing). */
+export function secs(s: number): string {
+  return s < 1 ? `${Math.round(s * 1000)} ms` : `${s.toFixed(1)} s`;
 }
 
 /** A plain text table with right-aligned numeric columns. */

@@ -59,9 +59,11 @@ export function predictionOf(labels: readonly string[], probs: Float32Array, r: 
 /** The prediction for one text and the attention weight of each of its pieces. */
 export function explainText(loaded: Loaded, text: string): Explanation {
   const { model, tokenizer, labels, maxLen } = loaded;
-  const all = tokenizer.encodeWithPieces(text, maxLen + 1);
-  const truncated = all.ids.length > maxLen;
-  const pieces = truncated ? all.pieces.slice(0, maxLen) : all.pieces, ids = truncated ? all.ids.subarray(0, maxLen) : all.ids;
+  // One id past maxLen tells whether the text was cut; the cut itself (which pieces keep an id)
+  // is the tokenizer's.
+  const probe = tokenizer.encodeWithPieces(text, maxLen + 1);
+  const truncated = probe.ids.length > maxLen;
+  const { pieces, ids, owners } = truncated ? tokenizer.encodeWithPieces(text, maxLen) : probe;
   if (ids.length === 0) throw new HeedError(`explain: ${noTokens('the text')}`);
   const T = ids.length, tokens = new Int32Array(T);
   tokens.set(ids);
@@ -77,7 +79,11 @@ export function explainText(loaded: Loaded, text: string): Explanation {
     weights = Array.from((attention as Tensor).toArray());
     (attention as Tensor).dispose();
   }
-  return { ...predictionOf(labels, probs, 0, truncated), pieces, weights: weights.slice(0, pieces.length) };
+  // An n-gram tokenizer gives several ids per word: a word's weight is the sum of its ids' weights,
+  // so a person reads words, not hash buckets.
+  const perPiece = new Array<number>(pieces.length).fill(0);
+  for (let i = 0; i < ids.length; i++) perPiece[owners[i]] += weights[i];
+  return { ...predictionOf(labels, probs, 0, truncated), pieces, weights: perPiece };
 }
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);

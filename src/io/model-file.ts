@@ -16,6 +16,9 @@ export interface ModelFileExtras {
   tokenizer?: unknown;
   /** Label strings in class-id order (two for classes: 1, negative first). */
   labels?: readonly string[];
+  /** How the model was trained (settings, the search's table), stored as metadata "training"
+   *  (JSON) for people and tools to read; loading ignores it. */
+  training?: unknown;
 }
 
 export interface LoadedModel { model: Model; tokenizer: unknown; labels: string[] }
@@ -67,6 +70,7 @@ export function saveModel(model: Model, extras: ModelFileExtras = {}): Uint8Arra
     config: JSON.stringify(model.config),
     tokenizer,
     labels: JSON.stringify(labels),
+    ...(extras.training === undefined ? {} : { training: JSON.stringify(extras.training) }),
   });
 }
 

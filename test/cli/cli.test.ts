@@ -92,7 +92,7 @@ describe('train → eval → predict → explain', () => {
     const d = tempDir();
     writeFileSync(join(d, 'data.csv'), synthCsv(300));
 
-    const t = await heed(['train', 'data.csv', '--epochs', '3'], d);
+    const t = await heed(['train', 'data.csv', '--epochs', '3', '--model', 'pooling'], d);
     expect(t.code, t.stderr).toBe(0);
     expect(lines(t.stdout)).toHaveLength(1);
     expect(t.stdout).toMatch(new RegExp(`^saved ${join(d, 'model.safetensors')} \\(`));
@@ -394,7 +394,7 @@ describe('--resume', () => {
     expect(rr.code, rr.stderr).toBe(0);
     expect(rr.stderr).toContain('stopped early'); // the case where resuming has to replay early stopping
     // The full history is reported after a resume, as after an uninterrupted run.
-    const table = (s: string) => s.slice(s.indexOf('epoch    loss')).replace(/ +\d+\.\d$/gm, ''); // less the seconds
+    const table = (s: string) => s.slice(s.indexOf('epoch    loss')).replace(/ +\d+(?:\.\d)? m?s$/gm, ''); // less the time
     expect(table(r3.stderr)).toMatch(/^1 .*\n2 /m); // from epoch 1, though this run trained none
     expect(table(r3.stderr)).toBe(table(rr.stderr)); // same rows…
     expect(readFileSync(model).equals(readFileSync(join(ref, 'model.safetensors')))).toBe(true); // …same bytes

@@ -1,0 +1,169 @@
+// The settings search behind `heed train`'s defaults (--tokenizer auto, --model auto): train a few
+// candidate settings on the training split, score each on the validation split, keep the best.
+// Candidates run one after another in a fixed order with seeded training, so the same data, seed
+// and candidates give the same table and the same choice, as long as the time budget is not hit;
+// once it is, the running candidate (never the first) is cancelled (it is scored on the epochs it
+// finished) and the rest are skipped, which is the one place wall-clock time can change the outcome.
+import type { Context } from '../context.js';
+import { Tokenizer, UNK_ID, type TokenizerOptions } from '../data/tokenizer.js';
+import { HeedError } from '../errors.js';
+import { fit, type FitResult } from './fit.js';
+import type { EpochInfo } from './loop.js';
+
+/** One setting to try: how text becomes ids, and how the pooling model is regularised. */
+export interface SearchCandidate {
+  /** Shown in the table, e.g. 'ngram 2-4, wd 2'. */
+  name: string;
+  tokenizer: TokenizerOptions;
+  model: 'pooling' | 'transformer';
+  weightDecay: number;
+  tokenDropout: number;
+}
+
+export interface SearchTrial {
+  candidate: SearchCandidate;
+  /** Validation accuracy and loss at the epoch early stopping kept (NaN when skipped). */
+  valAccuracy: number;
+  valLoss: number;
+  /** The epoch kept, and how many ran. */
+  bestEpoch: number;
+  epochs: number;
+  seconds: number;
+  /** Share of the training split's tokens that are '<unk>' (0 for 'ngram'). */
+  unknownShare: number;
+  vocabSize: number;
+  status: 'done' | 'cut short' | 'skipped';
+}
+
+export interface SearchOptions {
+  /** Every row's text, and its class id. */
+  texts: readonly string[];
+  labels: Int32Array;
+  classes: number;
+  /** Row indices of the training and validation splits (validation must not be empty). */
+  train: Int32Array;
+  val: Int32Array;
+  /** Default: defaultCandidates(). */
+  candidates?: readonly SearchCandidate[];
+  /** Seconds for the whole search. Default: searchBudget(rows). */
+  budgetSeconds?: number;
+  seed?: number;
+  /** Training settings shared by every candidate. */
+  epochs?: number; lr?: number; batchSize?: number; patience?: number; dModel?: number;
+  /** The sequence length for a tokenizer's encoded training texts (default: their longest, at most 4096). */
+  maxLenFor?(lengths: number[], candidate: SearchCandidate): number;
+  /** Called after each candidate (for a live table). */
+  onTrial?(t: SearchTrial): void;
+  /** Stop now: the running candidate is cancelled and the rest skipped. */
+  shouldStop?(): boolean;
+  /** Run on a worker (default true), as fit. */
+  worker?: boolean;
+}
+
+export interface SearchResult {
+  trials: SearchTrial[];
+  /** The index of the best trial in `trials`. */
+  best: number;
+  /** The winner's tokenizer, built on the training split, its sequence length, and its trained
+   *  model and epoch history (the caller owns the model). */
+  tokenizer: Tokenizer;
+  maxLen: number;
+  fit: FitResult;
+  history: EpochInfo[];
+}
+
+/** The candidates `heed train` tries, in order: sub-word features first (they work on one-word rows
+ *  and on long texts alike), whole words next (faster on long texts, and what heed did before), then
+ *  weaker regularisation for the sub-word features (more data per class wants less). */
+export function defaultCandidates(): SearchCandidate[] {
+  return [
+    { name: 'ngram 2-4 + bigrams, wd 2', tokenizer: { type: 'ngram', charMin: 2, charMax: 4, wordNgrams: 2 }, model: 'pooling', weightDecay: 2, tokenDropout: 0.25 },
+    { name: 'word, wd 2', tokenizer: { type: 'word' }, model: 'pooling', weightDecay: 2, tokenDropout: 0.25 },
+    { name: 'ngram 2-4 + bigrams, wd 0.5, dropout 0.1', tokenizer: { type: 'ngram', charMin: 2, charMax: 4, wordNgrams: 2 }, model: 'pooling', weightDecay: 0.5, tokenDropout: 0.1 },
+    { name: 'ngram 1-5 + bigrams, wd 1', tokenizer: { type: 'ngram', charMin: 1, charMax: 5, wordNgrams: 2 }, model: 'pooling', weightDecay: 1, tokenDropout: 0.25 },
+  ];
+}
+
+/** The search's time budget for a data set of `rows` rows: 15 s for a thousand rows (an upper
+ *  bound: small data is usually done in a few), growing linearly, three minutes at most. Generous
+ *  enough that on an idle 2-core machine no candidate is cut short below ~20k short rows, so the
+ *  choice repeats. */
+export function searchBudget(rows: number): number {
+  return Math.min(180, 10 + rows * 0.005);
+}
+
+/** Share of the tokens of `seqs` that are '<unk>'. */
+export function unknownShare(seqs: readonly Int32Array[]): number {
+  let n = 0, unk = 0;
+  for (const s of seqs) { n += s.length; for (const id of s) if (id === UNK_ID) unk++; }
+  return n === 0 ? 1 : unk / n;
+}
+
+/** Runs the search; see the file comment. The first candidate is never cut short (a search must
+ *  return a model, and a model cut off after an epoch or two can sit at chance); the budget cuts
+ *  and skips the ones after it. */
+export async function searchSettings(ctx: Context, o: SearchOptions): Promise<SearchResult> {
+  if (o === null || typeof o !== 'object') throw new HeedError('searchSettings: expected an options object');
+  const candidates = o.candidates ?? defaultCandidates();
+  if (!Array.isArray(candidates) || candidates.length === 0) throw new HeedError('searchSettings: candidates must be a non-empty array');
+  if (!(o.val instanceof Int32Array) || o.val.length === 0) throw new HeedError('searchSettings: the validation split is empty (the search scores candidates on it)');
+  if (!(o.train instanceof Int32Array) || o.train.length === 0) throw new HeedError('searchSettings: the training split is empty');
+  const budget = o.budgetSeconds ?? searchBudget(o.texts.length);
+  if (typeof budget !== 'number' || !(budget > 0)) throw new HeedError(`searchSettings: budgetSeconds must be a positive number, got ${String(budget)}`);
+  const t0 = performance.now(), elapsed = () => (performance.now() - t0) / 1000;
+  const trainTexts = Array.from(o.train, (i) => o.texts[i]);
+  const trials: SearchTrial[] = [];
+  let best: { i: number; tokenizer: Tokenizer; maxLen: number; fit: FitResult; history: EpochInfo[] } | null = null;
+  for (let c = 0; c < candidates.length; c++) {
+    const cand = candidates[c];
+    const outOfTime = () => elapsed() >= budget || !!o.shouldStop?.();
+    if (c > 0 && outOfTime()) {
+      const t: SearchTrial = { candidate: cand, valAccuracy: NaN, valLoss: NaN, bestEpoch: 0, epochs: 0, seconds: 0, unknownShare: NaN, vocabSize: 0, status: 'skipped' };
+      trials.push(t); o.onTrial?.(t);
+      continue;
+    }
+    const s0 = performance.now();
+    const tokenizer = Tokenizer.build(trainTexts, cand.tokenizer);
+    const full = trainTexts.map((t) => tokenizer.encode(t));
+    const maxLen = o.maxLenFor ? o.maxLenFor(full.map((s) => s.length), cand) : Math.min(4096, Math.max(1, ...full.map((s) => s.length)));
+    const cut = (s: Int32Array) => (s.length > maxLen ? s.slice(0, maxLen) : s);
+    const history: EpochInfo[] = [];
+    let cutShort = false;
+    const run = fit(ctx, {
+      modelOptions: cand.model === 'transformer'
+        ? { kind: 'transformer', vocabSize: tokenizer.vocabSize, maxLen, dModel: o.dModel ?? 64, heads: 4, ffDim: 2 * (o.dModel ?? 64), layers: 2, classes: o.classes, seed: o.seed ?? 0 }
+        : { kind: 'pooling', vocabSize: tokenizer.vocabSize, dModel: o.dModel ?? 64, classes: o.classes, seed: o.seed ?? 0 },
+      data: { sequences: full.map(cut), labels: Int32Array.from(o.train, (i) => o.labels[i]) },
+      validation: { sequences: Array.from(o.val, (i) => tokenizer.encode(o.texts[i], maxLen)), labels: Int32Array.from(o.val, (i) => o.labels[i]) },
+      epochs: o.epochs ?? 30, batchSize: o.batchSize ?? 32, lr: o.lr ?? 1e-2, warmup: 0.05, schedule: 'cosine',
+      weightDecay: cand.weightDecay, tokenDropout: cand.tokenDropout, clipNorm: 1, maxLen, patience: o.patience ?? 5, seed: o.seed ?? 0,
+      worker: o.worker,
+      onEpoch: (e) => { history.push(e); },
+      // The first candidate always trains to the end (its epochs or early stopping): the search
+      // returns at least the default setting fully trained, however slow the machine; the budget
+      // limits how many alternatives are tried.
+      onStep: () => { if (!cutShort && c > 0 && outOfTime()) { cutShort = true; run.cancel(); } },
+    });
+    const result = await run.done;
+    const kept = result.bestEpoch !== null ? history.find((e) => e.epoch === result.bestEpoch) : history[history.length - 1];
+    const t: SearchTrial = {
+      candidate: cand, valAccuracy: kept?.valAccuracy ?? NaN, valLoss: kept?.valLoss ?? NaN, bestEpoch: kept?.epoch ?? 0, epochs: history.length,
+      seconds: (performance.now() - s0) / 1000, unknownShare: tokenizer.type === 'ngram' ? 0 : unknownShare(full), vocabSize: tokenizer.vocabSize,
+      status: cutShort ? 'cut short' : 'done',
+    };
+    trials.push(t);
+    o.onTrial?.(t);
+    // Higher validation accuracy wins; a tie goes to the lower validation loss, then the earlier candidate.
+    const better = best === null || (kept !== undefined && (t.valAccuracy > trials[best.i].valAccuracy
+      || (t.valAccuracy === trials[best.i].valAccuracy && t.valLoss < trials[best.i].valLoss)));
+    if (better && kept !== undefined) {
+      best?.fit.model.dispose();
+      best = { i: trials.length - 1, tokenizer, maxLen, fit: result, history };
+    } else if (best === null) {
+      best = { i: trials.length - 1, tokenizer, maxLen, fit: result, history };
+    } else {
+      result.model.dispose();
+    }
+  }
+  return { trials, best: best!.i, tokenizer: best!.tokenizer, maxLen: best!.maxLen, fit: best!.fit, history: best!.history };
+}
