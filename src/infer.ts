@@ -14,6 +14,7 @@ import { initWith, type InitOptions } from './init.js';
 export { HeedError } from './errors.js';
 export { Tensor } from './tensor.js';
 export { Tokenizer, type TokenizerJSON, type TokenizerOptions, type TokenizerType } from './data/tokenizer.js';
+export type { NgramSettings } from './data/ngram.js';
 export { loadClassifier, type Classifier } from './infer/classifier.js';
 export { explanationHtml, rollout, type Explanation, type Prediction } from './infer/explain.js';
 export { probabilities } from './infer/probabilities.js';

@@ -128,20 +128,19 @@ function checkTokens(clf, texts, single) {
   });
 }
 
-/** One text's answer: the prediction, each token's attention weight (explain() computes both in
- *  one forward pass), the text's token count and whether the model read only its first maxLen
- *  tokens. The count is taken here from the tokenizer rather than from heed, so the answer says
- *  so whatever heed's version reports. */
+/** One text's answer: the prediction, each piece's attention weight (explain() computes both in
+ *  one forward pass), the text's token count (the ids the model would read: for an n-gram
+ *  tokenizer, several per word) and whether the model read only its first maxLen of them. */
 function predictionOf(clf, text) {
   const e = clf.explain(text);
-  const tokens = clf.tokenizer.pieces(text).length;
+  const tokens = clf.tokenizer.encode(text).length;
   return {
     label: e.label,
     probability: e.probability,
     probabilities: e.probabilities,
     attention: e.pieces.map((token, i) => ({ token, weight: e.weights[i] })),
     tokens,
-    truncated: tokens > clf.maxLen,
+    truncated: e.truncated,
   };
 }
 

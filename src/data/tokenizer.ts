@@ -316,6 +316,9 @@ export class Tokenizer {
     const limit = checkMaxLen('tokenizer.encode', maxLen);
     let pieces = this.pieces(text);
     if (this.ngram) {
+      // Every piece gives at least one id: past `limit` pieces nothing more can be kept, so a huge
+      // text costs no more than a text of `limit` words.
+      if (limit !== undefined && pieces.length > limit) pieces = pieces.slice(0, limit);
       let { ids, owners } = ngramFeatures(pieces, this.ngram);
       if (limit !== undefined && ids.length > limit) {
         ids = ids.slice(0, limit); owners = owners.slice(0, limit);

@@ -15,7 +15,7 @@ beforeAll(async () => {
   expect(existsSync(BIN), 'run `npm run build` first').toBe(true);
   const d = tempDir();
   writeFileSync(join(d, 'data.csv'), synthCsv(150, 3));
-  const r = await heed(['train', 'data.csv', '--epochs', '2', '--quiet'], d);
+  const r = await heed(['train', 'data.csv', '--epochs', '2', '--quiet', '--tokenizer', 'word'], d);   // one token per word: the tests count them
   expect(r.code, r.stderr).toBe(0);
   MODEL = readFileSync(join(d, 'model.safetensors'));
 });
@@ -76,7 +76,7 @@ describe('--out replaces only a regular file, and never an input', () => {
 });
 
 // A small task whose epochs take about a millisecond: a long run is many epochs, not big ones.
-const LONG = ['--epochs', '50000', '--patience', '0', '--val-split', '0.2', '--no-refit'];
+const LONG = ['--epochs', '50000', '--patience', '0', '--val-split', '0.2', '--no-refit', '--tokenizer', 'word', '--model', 'pooling'];
 
 describe('a long run: bounded checkpoints, prompt signals, resumable', () => {
   it('the checkpoint does not grow with the epoch count; SIGTERM mid-run exits 130 within a second or two and the run resumes', { timeout: 120_000 }, async () => {

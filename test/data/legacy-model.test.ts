@@ -20,12 +20,18 @@ describe.each(['wasm', 'wasm-scalar', 'js'] as const)('model files from before n
     const want = expected.models[file][backend];
     const h = await init({ backend });
     const c = loadClassifier(h, new Uint8Array(readFileSync(new URL(file, dir))));
-    const got = c.predict(expected.texts);
-    expect(got.map((p) => p.label)).toEqual(want.predictions.map((p) => p.label));
-    for (let i = 0; i < got.length; i++) {
-      expect(Object.keys(got[i].probabilities)).toEqual(Object.keys(want.predictions[i].probabilities));
-      expectClose(Float32Array.from(Object.values(got[i].probabilities)), Float32Array.from(Object.values(want.predictions[i].probabilities)), 1e-6, 1e-6);
-    }
+    // The fixture was made when an empty text still got a prediction (the model's bias); since
+    // then it is refused (nothing to classify), so those rows are checked for the refusal instead.
+    const kept = expected.texts.flatMap((t, i) => (t.trim() === '' ? [] : [i]));
+    expect(kept.length).toBeLessThan(expected.texts.length);
+    for (const i of expected.texts.keys()) if (!kept.includes(i)) expect(() => c.predict([expected.texts[i]])).toThrow(/has no tokens/);
+    const got = c.predict(kept.map((i) => expected.texts[i]));
+    expect(got.map((p) => p.label)).toEqual(kept.map((i) => want.predictions[i].label));
+    got.forEach((g, k) => {
+      const w = want.predictions[kept[k]];
+      expect(Object.keys(g.probabilities)).toEqual(Object.keys(w.probabilities));
+      expectClose(Float32Array.from(Object.values(g.probabilities)), Float32Array.from(Object.values(w.probabilities)), 1e-6, 1e-6);
+    });
     const e = c.explain(want.explain.text);
     expect(e.label).toBe(want.explain.label);
     expect(e.pieces).toEqual(want.explain.pieces);

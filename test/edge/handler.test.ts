@@ -31,7 +31,7 @@ beforeAll(async () => {
   requireBuild();
   tmp = mkdtempSync(join(tmpdir(), 'heed-edge-'));
   const modelPath = join(tmp, 'model.safetensors');
-  const made = run(process.execPath, [join(EDGE, 'make_model.mjs'), '--out', modelPath, '--epochs', '3', '--model', 'pooling'], { cwd: tmp, timeoutMs: 30_000 });
+  const made = run(process.execPath, [join(EDGE, 'make_model.mjs'), '--out', modelPath, '--epochs', '3', '--model', 'pooling', '--tokenizer', 'word'], { cwd: tmp, timeoutMs: 30_000 });
   // The package's raw wasm, found through its exports map, compiled as a platform would.
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, string> };
   module = new WebAssembly.Module(readFileSync(join(ROOT, pkg.exports['./wasm/simd.wasm'])));
@@ -153,7 +153,7 @@ describe('examples/edge/handler.mjs', () => {
   it('GET / describes the model and the limits; HEAD / answers without a body', async () => {
     const r = await ask(handler, new Request(URL_BASE + '/'));
     expect(r.status).toBe(200);
-    expect(r.body.model).toMatchObject({ kind: 'pooling', labels: clf.labels, classes: clf.labels.length, dModel: 64, tokenizer: 'ngram' });
+    expect(r.body.model).toMatchObject({ kind: 'pooling', labels: clf.labels, classes: clf.labels.length, dModel: 64, tokenizer: 'word' });
     expect(r.body.limits).toEqual(LIMITS);
     expect(r.body.usage).toMatch(/POST \/predict/);
     const head = await handler.fetch(new Request(URL_BASE + '/', { method: 'HEAD' }));
