@@ -6,7 +6,7 @@ export { softmax_forward, softmax_backward } from "./kernels/softmax";
 export { attention_forward, attention_backward, attention_probs } from "./kernels/attention";
 export { split_heads_forward, split_heads_backward, merge_heads_forward, merge_heads_backward } from "./kernels/layout";
 export { layernorm_forward, layernorm_backward } from "./kernels/layernorm";
-export { gelu_forward, gelu_backward } from "./kernels/gelu";
+export { gelu_forward, gelu_backward, gelu_erf_forward, gelu_erf_backward } from "./kernels/gelu";
 export {
   embedding_forward, embedding_backward, bias_forward, bias_backward,
   mean_pool_forward, mean_pool_backward, token_mask, add_forward,

@@ -27,7 +27,7 @@ export type { StepInfo, EpochInfo, TrainResult, Schedule } from './train/loop.js
 export type { InitOptions } from './init.js';
 export type { InferenceContext } from './inference-context.js';
 export type { InferenceOps } from './ops/inference.js';
-export type { MatmulOptions, AttentionOptions, AdamwOptions } from './ops/index.js';
+export type { MatmulOptions, AttentionOptions, AdamwOptions, GeluOptions } from './ops/index.js';
 export type { AttentionSaved } from './ops/attention.js';
 export type { OptimizerState } from './worker/protocol.js';
 export type { EarlyState } from './train/loop.js';

@@ -20,7 +20,7 @@ export { explanationHtml, rollout, type Explanation, type Prediction } from './i
 export { probabilities } from './infer/probabilities.js';
 export type { InferenceContext } from './inference-context.js';
 export type { InferenceOps } from './ops/inference.js';
-export type { MatmulOptions, AttentionOptions } from './ops/index.js';
+export type { MatmulOptions, AttentionOptions, GeluOptions } from './ops/index.js';
 export type { InitOptions } from './init.js';
 export type { BackendName } from './backends/backend.js';
 export type { Features } from './backends/wasm.js';

@@ -57,6 +57,8 @@ export interface Kernels<F, I> {
   /** y = 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))) elementwise over n. */
   gelu_forward(y: F, x: F, n: number): void;
   gelu_backward(dx: F, x: F, dy: F, n: number): void;
+  gelu_erf_forward(y: F, x: F, n: number): void;
+  gelu_erf_backward(dx: F, x: F, dy: F, n: number): void;
 
   // embed.ts
   /** out[n,:] = weight[tokens[n],:]; out [N,C], weight [V,C], tokens [N]. */
@@ -101,7 +103,7 @@ export const KERNEL_NAMES = [
   'attention_forward', 'attention_backward', 'attention_probs',
   'split_heads_forward', 'split_heads_backward', 'merge_heads_forward', 'merge_heads_backward',
   'layernorm_forward', 'layernorm_backward',
-  'gelu_forward', 'gelu_backward',
+  'gelu_forward', 'gelu_backward', 'gelu_erf_forward', 'gelu_erf_backward',
   'embedding_forward', 'embedding_backward', 'bias_forward', 'bias_backward',
   'mean_pool_forward', 'mean_pool_backward', 'token_mask', 'add_forward',
   'cross_entropy', 'bce_with_logits',

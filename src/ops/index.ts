@@ -4,13 +4,13 @@ import type { InferenceContext as Context } from '../inference-context.js';
 import type { Tensor } from '../tensor.js';
 import { adamw, type AdamwOptions } from './adamw.js';
 import { attention, attentionBackward, attentionWeights, attentionWithLse, type AttentionOptions, type AttentionSaved } from './attention.js';
-import { gelu, geluBackward } from './gelu.js';
+import { gelu, geluBackward, type GeluOptions } from './gelu.js';
 import { layerNorm, layerNormBackward } from './layernorm.js';
 import { bceWithLogits, crossEntropy } from './loss.js';
 import { matmul, type MatmulOptions } from './matmul.js';
 import { softmax, softmaxBackward } from './softmax.js';
 
-export type { AdamwOptions, AttentionOptions, MatmulOptions };
+export type { AdamwOptions, AttentionOptions, GeluOptions, MatmulOptions };
 
 export function bindOps(ctx: Context) {
   return {
@@ -24,8 +24,8 @@ export function bindOps(ctx: Context) {
     attentionWeights: (q: Tensor, k: Tensor, options?: AttentionOptions) => attentionWeights(ctx, q, k, options),
     layerNorm: (x: Tensor, gamma: Tensor, beta: Tensor, eps?: number) => layerNorm(ctx, x, gamma, beta, eps),
     layerNormBackward: (x: Tensor, gamma: Tensor, dy: Tensor, eps?: number) => layerNormBackward(ctx, x, gamma, dy, eps),
-    gelu: (x: Tensor) => gelu(ctx, x),
-    geluBackward: (x: Tensor, dy: Tensor) => geluBackward(ctx, x, dy),
+    gelu: (x: Tensor, options?: GeluOptions) => gelu(ctx, x, options),
+    geluBackward: (x: Tensor, dy: Tensor, options?: GeluOptions) => geluBackward(ctx, x, dy, options),
     crossEntropy: (logits: Tensor, labels: Int32Array | ArrayLike<number>) => crossEntropy(ctx, logits, labels),
     bceWithLogits: (logits: Tensor, targets: Float32Array | ArrayLike<number>) => bceWithLogits(ctx, logits, targets),
     adamw: (param: Tensor, grad: Tensor, m: Tensor, v: Tensor, options: AdamwOptions) => adamw(ctx, param, grad, m, v, options),

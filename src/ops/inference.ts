@@ -3,7 +3,7 @@
 import type { InferenceContext as Context } from '../inference-context.js';
 import type { Tensor } from '../tensor.js';
 import { attention, attentionWeights, type AttentionOptions } from './attention.js';
-import { gelu } from './gelu.js';
+import { gelu, type GeluOptions } from './gelu.js';
 import { layerNorm } from './layernorm.js';
 import { matmul, type MatmulOptions } from './matmul.js';
 import { softmax } from './softmax.js';
@@ -15,7 +15,7 @@ export function bindInferenceOps(ctx: Context) {
     attention: (q: Tensor, k: Tensor, v: Tensor, options?: AttentionOptions) => attention(ctx, q, k, v, options),
     attentionWeights: (q: Tensor, k: Tensor, options?: AttentionOptions) => attentionWeights(ctx, q, k, options),
     layerNorm: (x: Tensor, gamma: Tensor, beta: Tensor, eps?: number) => layerNorm(ctx, x, gamma, beta, eps),
-    gelu: (x: Tensor) => gelu(ctx, x),
+    gelu: (x: Tensor, options?: GeluOptions) => gelu(ctx, x, options),
   };
 }
 
