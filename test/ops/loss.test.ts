@@ -277,7 +277,12 @@ describe.each(WASM_BACKENDS)('crossEntropyIgnoreIndex, mseLoss: %s against js', 
     // row 0: 1e4 + ln 2 − (−1e4); row 2: ln 2 (tied maxima); row 3: ln 5; averaged over 3 rows.
     expect(want.loss).toBeCloseTo((2e4 + 2 * Math.LN2 + Math.log(5)) / 3, 6);
   });
-  it('mseLoss keeps ±1e4 differences and small ones together (f64 sums)', () => {
+  it('mseLoss sums the squares in f64: 4099 values agree with the reference to 1e-12 relative', () => {
+    const x = randn(4099, 41, 100), t = randn(4099, 42);
+    const want = mse(js, x, t), got = mse(hw, x, t);
+    expect(Math.abs(got.loss - want.loss) / want.loss).toBeLessThan(1e-12);
+  });
+  it('mseLoss stays exact for ±1e4 differences beside small ones', () => {
     const x = [1e4, -1e4, 1e-3, 0, 3, -2, 1e4, 0.5, 7], t = [-1e4, 1e4, 0, 1e-3, 3, 2, 1e4, 0, -7];
     const want = mse(js, x, t), got = mse(hw, x, t);
     expectClose([got.loss], [want.loss], 1e-6, 1e-7);
@@ -317,5 +322,27 @@ describe('crossEntropyIgnoreIndex, mseLoss: errors', () => {
     expect(() => js.ops.mseLoss(js.zeros([3]), Float32Array.from([0, 1, Infinity]))).toThrow('targets[2]: expected a finite number, got Infinity');
     expect(() => js.ops.mseLoss(js.zeros([2]), null as never)).toThrow('targets: expected an array or typed array, got null');
     expect(() => js.ops.mseLoss([1, 2] as never, [0, 1])).toThrow('x: expected a Tensor, got object');
+  });
+});
+
+describe.each(WASM_BACKENDS)('crossEntropyIgnoreIndex, mseLoss: %s uses the labels and targets it checked', async (backend) => {
+  const hw = await init({ backend });
+  /** An array whose elements read honestly once, then as `later` (a caller mutating it mid-call). */
+  const changing = (first: number[], later: number[]): number[] => {
+    const reads = new Map<PropertyKey, number>();
+    return new Proxy(first, {
+      get(_, key) {
+        const n = (reads.get(key) ?? 0) + 1;
+        reads.set(key, n);
+        return Reflect.get(n <= 1 ? first : later, key);
+      },
+    });
+  };
+  it('each label and target is read once, into the copy the kernel gets', () => {
+    const logits = hw.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+    const want = hw.ops.crossEntropyIgnoreIndex(logits, [-100, 0]).loss;
+    expect(hw.ops.crossEntropyIgnoreIndex(logits, changing([-100, 0], [4000, -4000])).loss).toBe(want);
+    const x = hw.tensor([0.5, -1], [2]);
+    expect(hw.ops.mseLoss(x, changing([1, 0], [NaN, 1e30])).loss).toBe(hw.ops.mseLoss(x, [1, 0]).loss);
   });
 });
