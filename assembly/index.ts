@@ -12,4 +12,5 @@ export {
   mean_pool_forward, mean_pool_backward, token_mask, add_forward,
 } from "./kernels/embed";
 export { cross_entropy, bce_with_logits } from "./kernels/loss";
+export { cross_entropy_ignore_index, mse_loss } from "./kernels/loss";
 export { adamw, sum_squares, scale } from "./kernels/adamw";

@@ -85,6 +85,11 @@ export interface Kernels<F, I> {
   /** Mean binary cross-entropy with logits [N] against targets [N] in {0,1} (any real in [0,1]
    *  works); writes dlogits and returns the mean loss. */
   bce_with_logits(dlogits: F, logits: F, targets: F, N: number): number;
+  /** cross_entropy where rows labelled ignoreIndex (any int32) add no loss and get dlogits = 0;
+   *  the mean is over the other rows; all rows ignored gives 0 (PyTorch: NaN). */
+  cross_entropy_ignore_index(dlogits: F, logits: F, labels: I, N: number, C: number, ignoreIndex: number): number;
+  /** Mean squared error of x [N] against targets [N]; writes dx = 2(x − t)/N, returns the mean. */
+  mse_loss(dx: F, x: F, targets: F, N: number): number;
 
   // adamw.ts
   /** torch.optim.AdamW step over n parameters in place (param, m = exp_avg, v = exp_avg_sq). */
@@ -107,6 +112,7 @@ export const KERNEL_NAMES = [
   'embedding_forward', 'embedding_backward', 'bias_forward', 'bias_backward',
   'mean_pool_forward', 'mean_pool_backward', 'token_mask', 'add_forward',
   'cross_entropy', 'bce_with_logits',
+  'cross_entropy_ignore_index', 'mse_loss',
   'adamw', 'sum_squares', 'scale',
 ] as const satisfies readonly (keyof Kernels<unknown, unknown>)[];
 

@@ -7,6 +7,7 @@ import { attention, attentionBackward, attentionWeights, attentionWithLse, type 
 import { gelu, geluBackward, type GeluOptions } from './gelu.js';
 import { layerNorm, layerNormBackward } from './layernorm.js';
 import { bceWithLogits, crossEntropy } from './loss.js';
+import { crossEntropyIgnoreIndex, mseLoss } from './loss.js';
 import { matmul, type MatmulOptions } from './matmul.js';
 import { softmax, softmaxBackward } from './softmax.js';
 
@@ -29,6 +30,9 @@ export function bindOps(ctx: Context) {
     crossEntropy: (logits: Tensor, labels: Int32Array | ArrayLike<number>) => crossEntropy(ctx, logits, labels),
     bceWithLogits: (logits: Tensor, targets: Float32Array | ArrayLike<number>) => bceWithLogits(ctx, logits, targets),
     adamw: (param: Tensor, grad: Tensor, m: Tensor, v: Tensor, options: AdamwOptions) => adamw(ctx, param, grad, m, v, options),
+    crossEntropyIgnoreIndex: (logits: Tensor, labels: Int32Array | ArrayLike<number>, ignoreIndex?: number) =>
+      crossEntropyIgnoreIndex(ctx, logits, labels, ignoreIndex),
+    mseLoss: (x: Tensor, targets: Float32Array | ArrayLike<number>) => mseLoss(ctx, x, targets),
   };
 }
 

@@ -1,4 +1,4 @@
-// Loss reference: the oracle for assembly/kernels/loss.ts, in f64. Both kernels return the mean
+// Loss reference: the oracle for assembly/kernels/loss.ts, in f64. All kernels return the mean
 // loss, WRITE dlogits (not accumulated) and return 0 for N = 0.
 type F32 = Float32Array;
 type I32 = Int32Array;
@@ -28,6 +28,38 @@ export function bce_with_logits(dlogits: F32, logits: F32, targets: F32, N: numb
     const x = logits[i], t = targets[i], e = Math.exp(-Math.abs(x));
     total += Math.max(x, 0) - x * t + Math.log1p(e);
     dlogits[i] = ((x >= 0 ? 1 / (1 + e) : e / (1 + e)) - t) / N;
+  }
+  return N > 0 ? total / N : 0;
+}
+
+/** cross_entropy with PyTorch's ignore_index: rows labelled ignoreIndex add no loss and get
+ *  dlogits = 0; the mean is over the M other rows (dlogits = (softmax(x) − onehot) / M).
+ *  M = 0 gives loss 0 and dlogits all 0 (PyTorch: NaN). */
+export function cross_entropy_ignore_index(dlogits: F32, logits: F32, labels: I32, N: number, C: number,
+                                           ignoreIndex: number): number {
+  let M = 0;
+  for (let n = 0; n < N; n++) if (labels[n] !== ignoreIndex) M++;
+  let total = 0;
+  for (let n = 0; n < N; n++) {
+    const o = n * C, label = labels[n];
+    if (label === ignoreIndex) { dlogits.fill(0, o, o + C); continue; }
+    let mx = -Infinity;
+    for (let i = 0; i < C; i++) mx = Math.max(mx, logits[o + i]);
+    let sum = 0;
+    for (let i = 0; i < C; i++) sum += Math.exp(logits[o + i] - mx);
+    total += mx + Math.log(sum) - logits[o + label];
+    for (let i = 0; i < C; i++) dlogits[o + i] = (Math.exp(logits[o + i] - mx) / sum - (i === label ? 1 : 0)) / M;
+  }
+  return M > 0 ? total / M : 0;
+}
+
+/** Mean squared error: loss = mean((x − t)²); dx = 2(x − t) / N. x, targets, dx [N]. */
+export function mse_loss(dx: F32, x: F32, targets: F32, N: number): number {
+  let total = 0;
+  for (let i = 0; i < N; i++) {
+    const d = x[i] - targets[i];
+    total += d * d;
+    dx[i] = 2 * d / N;
   }
   return N > 0 ? total / N : 0;
 }
