@@ -3,20 +3,23 @@
 type F32 = Float32Array;
 type I32 = Int32Array;
 
-/** Mean softmax cross-entropy: loss = mean(logsumexp(x) − x[label]) (max subtracted first);
+/** One row of softmax cross-entropy at offset o: returns logsumexp(x) − x[label] (max subtracted
+ *  first) and writes dlogits = (softmax(x) − onehot(label)) / div. Shared by both cross-entropies,
+ *  as the kernels share theirs. */
+function crossEntropyRow(dlogits: F32, logits: F32, o: number, C: number, label: number, div: number): number {
+  let mx = -Infinity;
+  for (let i = 0; i < C; i++) mx = Math.max(mx, logits[o + i]);
+  let sum = 0;
+  for (let i = 0; i < C; i++) sum += Math.exp(logits[o + i] - mx);
+  for (let i = 0; i < C; i++) dlogits[o + i] = (Math.exp(logits[o + i] - mx) / sum - (i === label ? 1 : 0)) / div;
+  return mx + Math.log(sum) - logits[o + label];
+}
+
+/** Mean softmax cross-entropy: loss = mean(logsumexp(x) − x[label]);
  *  dlogits = (softmax(x) − onehot(label)) / N. logits, dlogits [N,C]; labels [N]. */
 export function cross_entropy(dlogits: F32, logits: F32, labels: I32, N: number, C: number): number {
   let total = 0;
-  for (let n = 0; n < N; n++) {
-    const o = n * C;
-    let mx = -Infinity;
-    for (let i = 0; i < C; i++) mx = Math.max(mx, logits[o + i]);
-    let sum = 0;
-    for (let i = 0; i < C; i++) sum += Math.exp(logits[o + i] - mx);
-    const label = labels[n];
-    total += mx + Math.log(sum) - logits[o + label];
-    for (let i = 0; i < C; i++) dlogits[o + i] = (Math.exp(logits[o + i] - mx) / sum - (i === label ? 1 : 0)) / N;
-  }
+  for (let n = 0; n < N; n++) total += crossEntropyRow(dlogits, logits, n * C, C, labels[n], N);
   return N > 0 ? total / N : 0;
 }
 
@@ -42,13 +45,8 @@ export function cross_entropy_ignore_index(dlogits: F32, logits: F32, labels: I3
   let total = 0;
   for (let n = 0; n < N; n++) {
     const o = n * C, label = labels[n];
-    if (label === ignoreIndex) { dlogits.fill(0, o, o + C); continue; }
-    let mx = -Infinity;
-    for (let i = 0; i < C; i++) mx = Math.max(mx, logits[o + i]);
-    let sum = 0;
-    for (let i = 0; i < C; i++) sum += Math.exp(logits[o + i] - mx);
-    total += mx + Math.log(sum) - logits[o + label];
-    for (let i = 0; i < C; i++) dlogits[o + i] = (Math.exp(logits[o + i] - mx) / sum - (i === label ? 1 : 0)) / M;
+    if (label === ignoreIndex) dlogits.fill(0, o, o + C);
+    else total += crossEntropyRow(dlogits, logits, o, C, label, M);
   }
   return M > 0 ? total / M : 0;
 }
