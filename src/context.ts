@@ -5,7 +5,7 @@ import type { Features } from './backends/wasm.js';
 import { InferenceContext } from './inference-context.js';
 import { bindOps, type Ops } from './ops/index.js';
 import { AdamwOptimizer, type AdamwOptimizerOptions } from './nn/optim.js';
-import { trainStep } from './nn/train.js';
+import { trainStep } from './nn/step.js';
 import type { Model } from './nn/model.js';
 import { fit, type FitOptions, type FitRun } from './train/fit.js';
 import { DataParallelTrainer, type DataParallelOptions } from './parallel/trainer.js';

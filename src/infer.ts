@@ -24,9 +24,11 @@ export type { MatmulOptions, AttentionOptions, GeluOptions } from './ops/index.j
 export type { InitOptions } from './init.js';
 export type { BackendName } from './backends/backend.js';
 export type { Features } from './backends/wasm.js';
-export type { TransformerClassifier, TransformerOptions } from './nn/transformer.js';
-export type { AttentionPoolingClassifier, PoolingOptions } from './nn/pooling.js';
-export type { Model, ModelConfig, TransformerConfig, PoolingConfig, StateDict, ForwardOptions } from './nn/model.js';
+export type { TransformerOptions } from './nn/families/transformer.js';
+export type { PoolingOptions } from './nn/families/pooling.js';
+export type { TaggerOptions } from './nn/families/tagger.js';
+export type { Model, ModelConfig, TransformerConfig, PoolingConfig, TaggerConfig, TransformerClassifier, AttentionPoolingClassifier, TokenClassifier, StateDict, ForwardOptions } from './nn/model.js';
+export type { TargetKind } from './nn/targets.js';
 export type { LoadedModel, ModelFileExtras } from './io/model-file.js';
 
 /** Creates an inference context: one backend with its own memory, tensors and models. The options

@@ -6,9 +6,10 @@ import type { Features } from './backends/wasm.js';
 import { HeedError, fmtShape, validShape } from './errors.js';
 import { bindInferenceOps, type InferenceOps } from './ops/inference.js';
 import { Tensor } from './tensor.js';
-import { AttentionPoolingClassifier, type PoolingOptions } from './nn/pooling.js';
-import { TransformerClassifier, type TransformerOptions } from './nn/transformer.js';
-import type { Model } from './nn/model.js';
+import { poolingFamily, type PoolingOptions } from './nn/families/pooling.js';
+import { taggerFamily, type TaggerOptions } from './nn/families/tagger.js';
+import { transformerFamily, type TransformerOptions } from './nn/families/transformer.js';
+import { Model, type AttentionPoolingClassifier, type TokenClassifier, type TransformerClassifier } from './nn/model.js';
 import { loadModel, saveModel, type LoadedModel, type ModelFileExtras } from './io/model-file.js';
 import type { TokenizerJSON } from './data/tokenizer.js';
 
@@ -22,7 +23,7 @@ export class InferenceContext {
   /** @internal */
   readonly be: Backend;
   /** @internal the kernel table. */
-  readonly k: Kernels<any, any>;
+  readonly k: Kernels<Buf, IBuf>;
   #live = 0;
   #liveBytes = 0;
   /** Every tensor this context made: only those reach a kernel (Tensor is exported, and one built
@@ -100,12 +101,18 @@ export class InferenceContext {
 
   /** A pre-norm transformer encoder classifier: layer for layer the PyTorch model the README's Models section spells out. */
   transformerClassifier(options: TransformerOptions): TransformerClassifier {
-    return this.atomic(() => new TransformerClassifier(this, options));
+    return this.atomic(() => new Model(this, transformerFamily, options));
   }
 
   /** The article's attention-pooling classifier: embedding → score → masked softmax → weighted sum → head. */
   attentionPoolingClassifier(options: PoolingOptions): AttentionPoolingClassifier {
-    return this.atomic(() => new AttentionPoolingClassifier(this, options));
+    return this.atomic(() => new Model(this, poolingFamily, options));
+  }
+
+  /** An encoder that labels every token (tagging): the transformer's layers with a Linear head on
+   *  each position; logits [B, T, classes], trained against one class per token (-100: none). */
+  tokenClassifier(options: TaggerOptions): TokenClassifier {
+    return this.atomic(() => new Model(this, taggerFamily, options));
   }
 
   /** The model as safetensors bytes (PyTorch names, F32) with config, tokenizer and labels. */
@@ -125,8 +132,8 @@ export class InferenceContext {
 
   /** @internal */
   ownModel(model: unknown): void {
-    if (!(model instanceof TransformerClassifier || model instanceof AttentionPoolingClassifier)) {
-      throw new HeedError('expected a heed model (transformerClassifier or attentionPoolingClassifier)');
+    if (!(model instanceof Model)) {
+      throw new HeedError('expected a heed model (transformerClassifier, attentionPoolingClassifier or tokenClassifier)');
     }
     if (model.ctx !== this) throw new HeedError('the model belongs to another heed context (each init() owns its models)');
   }

@@ -18,9 +18,10 @@ export type IBuf = number | Int32Array;
 /** What an op needs from a backend: storage and a kernel table. Ops never know which one runs. */
 export interface Backend {
   readonly name: BackendName;
-  // Ops pass Tensor.buf through without looking at it, so the table is typed loosely here; each
-  // backend checks its own table against Kernels<its F, its I> where it is built.
-  readonly k: Kernels<any, any>;
+  // Typed over both storages: a buffer from this backend is what each call passes (method
+  // parameters are bivariant, so wasm's Kernels<number, number> and js's typed-array table both
+  // fit); each backend checks its own table against Kernels<its F, its I> where it is built.
+  readonly k: Kernels<Buf, IBuf>;
   /** n float32 elements, zero-filled. */
   alloc(n: number): Buf;
   allocInt(n: number): IBuf;

@@ -14,9 +14,7 @@ import { readLabeledCsv } from '../io/csv.js';
 import { saveModel } from '../io/model-file.js';
 import { ParamLayout } from '../nn/block.js';
 import type { ModelConfig } from '../nn/model.js';
-import { modelFor } from '../nn/models.js';
-import { AttentionPoolingClassifier, poolingConfig } from '../nn/pooling.js';
-import { TransformerClassifier, transformerConfig } from '../nn/transformer.js';
+import { configFor, layoutFor, modelFor } from '../nn/registry.js';
 import type { FitResult, ModelOptions } from '../train/fit.js';
 import type { EpochInfo } from '../train/loop.js';
 import { choiceFlag, delimiterFlag, floatFlag, intFlag, parse, UsageError } from './args.js';
@@ -517,7 +515,7 @@ function countsOf(ids: Int32Array, K: number): number[] {
 
 function layoutOf(c: ModelConfig): ParamLayout {
   try {
-    return c.kind === 'transformer' ? TransformerClassifier.layoutFor(transformerConfig(c)) : AttentionPoolingClassifier.layoutFor(poolingConfig(c));
+    return layoutFor(configFor(c, 'config'));
   } catch (e) {
     throw new HeedError(`checkpoint config is invalid: ${(e as Error).message}`);
   }

@@ -90,7 +90,11 @@ export function openModel(ctx: InferenceContext, bytes: Uint8Array, what = 'mode
     model.dispose();
     throw new HeedError(`${what}: the tokenizer in the file is invalid: ${(e as Error).message}`);
   }
-  const maxLen = model.config.kind === 'transformer' ? model.config.maxLen : POOLING_MAX_LEN;
+  if (model.target !== 'class') {
+    model.dispose();
+    throw new HeedError(`${what}: this ${model.config.kind} model labels every token, not a whole text; loadClassifier reads text classifiers`);
+  }
+  const maxLen = Number.isFinite(model.maxLen) ? model.maxLen : POOLING_MAX_LEN;
   return { model, tokenizer: tok, labels, maxLen };
 }
 

@@ -72,8 +72,7 @@ export function explainText(loaded: Loaded, text: string): Explanation {
   logits.dispose();
   let weights: number[];
   if (Array.isArray(attention)) {
-    const H = model.config.kind === 'transformer' ? model.config.heads : 1;
-    weights = rollout(attention.map((a: Tensor) => a.toArray()), H, T);
+    weights = rollout(attention.map((a: Tensor) => a.toArray()), attention[0].shape[1], T);   // maps [1,H,T,T]
     attention.forEach((a: Tensor) => a.dispose());
   } else {
     weights = Array.from((attention as Tensor).toArray());

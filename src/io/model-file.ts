@@ -5,9 +5,7 @@ import type { InferenceContext as Context } from '../inference-context.js';
 import { HeedError } from '../errors.js';
 import { Tokenizer } from '../data/tokenizer.js';
 import { firstNonFinite, type Model, type ModelConfig } from '../nn/model.js';
-import { layoutFor, modelFor } from '../nn/models.js';
-import { poolingConfig } from '../nn/pooling.js';
-import { transformerConfig } from '../nn/transformer.js';
+import { familyOf, layoutFor, modelFor } from '../nn/registry.js';
 import { brief, cut, parseStrictJson, quote } from './json.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
@@ -84,11 +82,10 @@ export function loadModel(ctx: Context, bytes: Uint8Array, what = 'model file'):
   };
   const raw = json('config') as Record<string, unknown> | null;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return err('config is not an object');
+  const family = familyOf(raw.kind, `${what}: config`);
   let config: ModelConfig;
   try {
-    if (raw.kind === 'transformer') config = transformerConfig(raw as never);
-    else if (raw.kind === 'pooling') config = poolingConfig(raw as never);
-    else return err(`config kind ${brief(raw.kind)} is neither "transformer" nor "pooling"`);
+    config = family.config(raw) as ModelConfig;
   } catch (e) {
     return err(`config is invalid: ${cut(String((e as Error)?.message).replace(/[\r\n]+/g, ' '), 300)}`);
   }

@@ -1,14 +1,16 @@
-// What both classifiers share: a parameter block (params + grads in one layout), an activation
-// arena planned per batch shape, token validation, forward, stateDict and dispose. A model
-// subclass supplies its parameter specs, its arena plan, and its forward and backward passes
-// (explicit, llm.c style: the backward mirrors the forward in reverse, no autograd).
+// A model: one parameter block (params + grads in one layout, llm.c's), an activation arena planned
+// per batch shape, token and target validation, forward, stateDict and dispose. What the model
+// computes comes from its family (src/nn/families/): a chain of layers from token ids to logits,
+// built once; the Model runs it forward and backward and knows nothing of what the layers are.
 import { MAX_ELEMENTS, isPlannable, type Backend, type Buf, type IBuf } from '../backends/backend.js';
 import type { Kernels } from '../backends/kernels.js';
 import type { InferenceContext as Context } from '../inference-context.js';
 import { HeedError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { Arena, ParamLayout, SizingArena, type ParamSpec } from './block.js';
+import type { ParamLayout } from './block.js';
+import { Params, Planner, type Act, type Batch, type Layer, type Runtime } from './layer.js';
 import { Rng } from './rng.js';
+import { readTargets, targetLoss, type TargetKind } from './targets.js';
 
 export interface TransformerConfig {
   kind: 'transformer';
@@ -16,7 +18,43 @@ export interface TransformerConfig {
   classes: number; seed: number;
 }
 export interface PoolingConfig { kind: 'pooling'; vocabSize: number; dModel: number; classes: number; seed: number }
-export type ModelConfig = TransformerConfig | PoolingConfig;
+export interface TaggerConfig {
+  kind: 'tagger';
+  vocabSize: number; maxLen: number; dModel: number; heads: number; ffDim: number; layers: number;
+  classes: number; seed: number;
+}
+export type ModelConfig = TransformerConfig | PoolingConfig | TaggerConfig;
+
+/** A model of each family, by the config it carries. */
+export type TransformerClassifier = Model<TransformerConfig>;
+export type AttentionPoolingClassifier = Model<PoolingConfig>;
+export type TokenClassifier = Model<TaggerConfig>;
+
+/** An attention map a model can show: its shape for a batch and how to write it. */
+export interface AttentionMap { shape: number[]; write(p: Buf): void }
+
+/** What a family builds for one model: the chain from token ids to logits, the longest sequence
+ *  it takes, and its attention maps (one tensor, or one per layer). */
+export interface Net {
+  root: Layer;
+  maxLen: number;
+  attention(B: number, T: number): AttentionMap[];
+  /** true: forward(…, { returnAttention }) gives one tensor per map; false: the single map. */
+  attentionList: boolean;
+}
+
+/** A model family: validates its config, builds its layers (registering parameters in PyTorch's
+ *  state_dict order) and names the target its logits are trained against. One file each in
+ *  src/nn/families/, one entry each in the registry (src/nn/registry.ts). */
+export interface Family<C extends ModelConfig = ModelConfig> {
+  readonly kind: C['kind'];
+  /** The context method that builds it (transformerClassifier, …): errors name it. */
+  readonly factory: string;
+  readonly target: TargetKind;
+  /** Validates options (a config read from a file, or a user's), filling in defaults. */
+  config(options: unknown): C;
+  build(ps: Params, c: C): Net;
+}
 
 /** Index of the first NaN or ±Infinity in a, or -1. */
 export function firstNonFinite(a: Float32Array): number {
@@ -33,58 +71,60 @@ export interface ModelLease {
 
 export type StateDict = Record<string, { shape: number[]; data: Float32Array }>;
 
-/** Buffers every plan has: the inputs and the head's output and its gradient. */
-export interface BasePlan {
+/** The buffers of one batch shape: inputs, targets and the chain's output. */
+export interface Plan {
   tokens: IBuf;   // [B,T]
-  labels: IBuf;   // [B]
+  mask: Buf;      // [B,T] 1 keep / 0 padding
+  labels: IBuf;   // class ids: [B] per row, [B,T] per token
   targets: Buf;   // [B] (classes: 1)
-  logits: Buf;    // [B,C]
-  dlogits: Buf;   // [B,C]
+  logits: Buf;    // the chain's output: [B,C] or [B·T,C]
+  dlogits: Buf;   // its gradient
 }
 
 export interface ForwardOptions { returnAttention?: boolean }
 
-let skipInit = false;
-
-/** @internal builds a model whose parameters the caller overwrites at once: no random
- *  initialisation (the parameter block stays zeroed until then). */
-export function withoutInit<T>(build: () => T): T {
-  skipInit = true;
-  try {
-    return build();
-  } finally {
-    skipInit = false;
-  }
+export interface ModelOptions {
+  /** false: skip the random initialisation (the parameters stay zero), for a model whose
+   *  weights are written next (a model file, a finished fit). */
+  initialise?: boolean;
 }
 
-export abstract class Model<C extends ModelConfig = ModelConfig, P extends BasePlan = BasePlan> {
+export class Model<C extends ModelConfig = ModelConfig> {
   readonly config: Readonly<C>;
+  /** @internal */ readonly family: Family<C>;
   /** @internal */ readonly ctx: Context;
   /** @internal */ readonly be: Backend;
-  /** @internal */ readonly k: Kernels<any, any>;
+  /** @internal */ readonly k: Kernels<Buf, IBuf>;
   /** @internal */ readonly layout: ParamLayout;
   /** @internal parameters, in layout (state_dict) order */ params: Buf;
   /** @internal gradients, same layout */ grads: Buf;
+  readonly #net: Net;
+  readonly #rt: Runtime;
   #arena: Buf | null = null;
   #arenaCap = 0;
-  #plan: { B: number; T: number; p: P } | null = null;
+  #plan: { B: number; T: number; p: Plan } | null = null;
   #disposed = false;
   /** Who holds the model (fit, a data-parallel trainer), what frees it, and whether its weights
    *  may not be replaced now (all through a fit; during a trainer's step), or null. */
   #user: { who: string; until: string; weightsLocked: string | null } | null = null;
 
-  protected constructor(ctx: Context, config: C, specs: ParamSpec[]) {
+  /** @internal use a context's factory (transformerClassifier, …) or the registry's modelFor. */
+  constructor(ctx: Context, family: Family<C>, options: unknown, o: ModelOptions = {}) {
+    const config = family.config(options);
     this.ctx = ctx;
     this.be = ctx.be;
     this.k = ctx.k;
+    this.family = family;
     this.config = Object.freeze({ ...config }) as Readonly<C>;
-    this.layout = new ParamLayout(specs);
+    this.#rt = { be: this.be, k: this.k };
+    const ps = new Params(this.#rt);
+    this.#net = family.build(ps, config);
+    this.layout = ps.layout();
     const params = this.be.alloc(this.layout.total);
     let grads: Buf | null = null;
     try {
       grads = this.be.alloc(this.layout.total);
-      // Models about to receive their weights (a model file, a finished fit) skip the random draw.
-      if (!skipInit) this.be.write(params, this.layout.initialValues(new Rng(config.seed)));
+      if (o.initialise !== false) this.be.write(params, this.layout.initialValues(new Rng(config.seed)));
     } catch (e) {
       this.be.free(params);
       if (grads !== null) this.be.free(grads);
@@ -92,20 +132,16 @@ export abstract class Model<C extends ModelConfig = ModelConfig, P extends BaseP
     }
     this.params = params;
     this.grads = grads;
+    ps.bind(params, grads);
   }
 
-  /** @internal the plan's buffers, taken in a fixed order from an arena. */
-  protected abstract planBuffers(a: Arena | SizingArena, B: number, T: number): P;
-  /** @internal forward pass from p.tokens to p.logits, keeping what backward needs. */
-  abstract runForward(p: P, B: number, T: number): void;
-  /** @internal backward pass from p.dlogits; accumulates into this.grads. */
-  abstract runBackward(p: P, B: number, T: number): void;
-  /** @internal attention weights of the last forward pass. */
-  protected abstract attentionOf(p: P, B: number, T: number): Tensor | Tensor[];
-  /** @internal the longest sequence the model takes (Infinity for none). */
-  protected abstract get maxLen(): number;
+  /** What the logits are trained against: one class per row, or one per token. */
+  get target(): TargetKind {
+    return this.family.target;
+  }
 
-  /** Logits [B, classes] for token ids [B, T] (0 = padding). */
+  /** Logits for token ids [B, T] (0 = padding): [B, classes], or [B, T, classes] for a model
+   *  that labels every token. */
   forward(tokens: ArrayLike<number>, shape: readonly [number, number] | number[]): Tensor;
   forward(tokens: ArrayLike<number>, shape: readonly [number, number] | number[], options: { returnAttention: true }):
     { logits: Tensor; attention: Tensor | Tensor[] };
@@ -117,11 +153,30 @@ export abstract class Model<C extends ModelConfig = ModelConfig, P extends BaseP
     this.runForward(p, B, T);
     // The outputs are new tensors: when one of them does not fit, none is left behind.
     return this.ctx.atomic(() => {
-      const logits = this.ctx.empty([B, this.config.classes]);
+      const C = this.config.classes;
+      const logits = this.ctx.empty(this.family.target === 'token' ? [B, T, C] : [B, C]);
       if (logits.size > 0) this.be.copy(logits.buf, p.logits, logits.size);
       if (!options?.returnAttention) return logits;
-      return { logits, attention: this.attentionOf(p, B, T) };
+      const maps = this.#net.attention(B, T).map((m) => {
+        const w = this.ctx.empty(m.shape);
+        if (w.size > 0) m.write(w.buf);
+        return w;
+      });
+      return { logits, attention: this.#net.attentionList ? maps : maps[0] };
     });
+  }
+
+  /** @internal forward pass from p.tokens to p.logits, keeping what backward needs. */
+  runForward(p: Plan, B: number, T: number): void {
+    if (B === 0) return;
+    this.k.token_mask(p.mask, p.tokens, B * T);
+    this.#net.root.forward();
+  }
+
+  /** @internal backward pass from p.dlogits; accumulates into this.grads. */
+  runBackward(_p: Plan, B: number, _T: number): void {
+    if (B === 0) return;
+    this.#net.root.backward();
   }
 
   /** Every parameter by its PyTorch name, as copies: { shape, data }. */
@@ -231,7 +286,7 @@ export abstract class Model<C extends ModelConfig = ModelConfig, P extends BaseP
     const length: unknown = tokens == null ? undefined : tokens.length;
     if (typeof length !== 'number') throw new HeedError('tokens: expected an Int32Array of token ids');
     if (length !== B * T) throw new HeedError(`tokens: ${length} ids do not fill shape [${B},${T}] (${B * T})`);
-    if (T > this.maxLen) throw new HeedError(`tokens: sequence length T = ${T} exceeds maxLen ${this.maxLen}`);
+    if (T > this.#net.maxLen) throw new HeedError(`tokens: sequence length T = ${T} exceeds maxLen ${this.#net.maxLen}`);
     const V = this.config.vocabSize, ids = new Int32Array(B * T);
     for (let i = 0; i < ids.length; i++) {
       const t = tokens[i];
@@ -249,91 +304,81 @@ export abstract class Model<C extends ModelConfig = ModelConfig, P extends BaseP
     return [B, T];
   }
 
-  /** @internal validates B labels (class ids; 0/1 for classes: 1), reading each once into a copy. */
-  readLabels(labels: ArrayLike<number>, B: number, who: string): Int32Array {
-    const C = this.config.classes, maxLabel = C === 1 ? 2 : C;
-    const length: unknown = labels == null ? undefined : labels.length;
-    if (length !== B) throw new HeedError(`${who}: labels has ${length ?? 'no'} entries for a batch of ${B}`);
-    const ys = new Int32Array(B);
-    for (let i = 0; i < B; i++) {
-      const y = labels[i];
-      if (!(Number.isInteger(y) && y >= 0 && y < maxLabel)) {
-        throw new HeedError(`${who}: label ${y} at index ${i} is outside [0, ${maxLabel})${C === 1 ? ' (classes: 1 takes 0/1 labels)' : ''}`);
-      }
-      ys[i] = y;
-    }
-    return ys;
+  /** @internal validates a batch's targets (class ids per row, or per token with -100 for
+   *  none), reading each once into a copy. */
+  readLabels(labels: ArrayLike<number>, B: number, who: string, T = 0): Int32Array {
+    return readTargets(this.family.target, labels, B, T, this.config.classes, who);
   }
 
   /** @internal the plan for [B, T] (allocated once per shape, reused after) with the token ids
    *  written; the ids are validated here, whoever calls. */
-  prepare(tokens: ArrayLike<number>, B: number, T: number): P {
+  prepare(tokens: ArrayLike<number>, B: number, T: number): Plan {
     return this.#planFor(this.readTokens(tokens, [B, T]).ids, B, T);
   }
 
-  #planFor(ids: Int32Array, B: number, T: number): P {
+  #layout(a: Planner, B: number, T: number): Plan {
+    const N = B * T, tokenTargets = this.family.target === 'token';
+    const batch: Batch = { B, T, tokens: a.takeInt(N), mask: a.take(N) };
+    const labels = a.takeInt(tokenTargets ? N : B), targets = a.take(B);
+    const out: Act = this.#net.root.plan(a, batch, null);
+    return { tokens: batch.tokens, mask: batch.mask, labels, targets, logits: out.y, dlogits: out.dy };
+  }
+
+  #planFor(ids: Int32Array, B: number, T: number): Plan {
     let plan = this.#plan;
     if (!plan || plan.B !== B || plan.T !== T) {
-      const sizing = new SizingArena();
-      this.planBuffers(sizing, B, T);
-      if (!isPlannable(sizing.used)) {
-        throw new HeedError(`tokens: a batch of shape [${B},${T}] needs ${sizing.used} floats of activations, more than one buffer can hold (${MAX_ELEMENTS})`);
+      // The layers keep the buffers of the last plan they were given, and the sizing pass gives
+      // them placeholders: from here until a new plan is made, there is none.
+      this.#plan = null;
+      const sizing = new Planner(this.#rt, null);
+      this.#layout(sizing, B, T);
+      if (!isPlannable(sizing.total)) {
+        throw new HeedError(`tokens: a batch of shape [${B},${T}] needs ${sizing.total} floats of activations, more than one buffer can hold (${MAX_ELEMENTS})`);
       }
       // A plan points into its arena: it goes whenever the arena goes, before anything can fail.
       // When the new arena cannot be had, the model is left with neither, and the next call on
       // any shape plans again (never a plan into freed memory).
-      this.#plan = null;
-      if (this.#arena === null || sizing.used > this.#arenaCap) {
+      if (this.#arena === null || sizing.total > this.#arenaCap) {
         if (this.#arena !== null) {
           const old = this.#arena;
           this.#arena = null;
           this.#arenaCap = 0;
           this.be.free(old);
         }
-        const arena = this.be.alloc(sizing.used);
+        const arena = this.be.alloc(sizing.total);
         this.ctx.keep(arena);
         this.#arena = arena;
-        this.#arenaCap = sizing.used;
+        this.#arenaCap = sizing.total;
       }
-      plan = { B, T, p: this.planBuffers(new Arena(this.be, this.#arena, this.#arenaCap), B, T) };
+      plan = { B, T, p: this.#layout(new Planner(this.#rt, this.#arena, sizing.persistent), B, T) };
       this.#plan = plan;
     }
     if (ids.length > 0) this.be.writeInt(plan.p.tokens, ids);
     return plan.p;
   }
 
-  /** @internal writes labels for the planned batch, computes the mean loss of p.logits and writes
-   *  its gradient to p.dlogits (cross-entropy, or BCE with one logit for classes: 1). The labels
-   *  are validated here (read once), whoever calls. */
-  lossOf(p: P, B: number, labels: ArrayLike<number>, who = 'loss'): number {
-    const C = this.config.classes, ys = this.readLabels(labels, B, who);
-    if (C === 1) {
-      this.be.write(p.targets, ys);
-      return this.k.bce_with_logits(p.dlogits, p.logits, p.targets, B);
-    }
-    this.be.writeInt(p.labels, ys);
-    return this.k.cross_entropy(p.dlogits, p.logits, p.labels, B, C);
+  /** @internal writes the targets for the planned batch, computes the mean loss of p.logits and
+   *  writes its gradient to p.dlogits (cross-entropy, BCE with one logit for classes: 1, or
+   *  cross-entropy per token skipping -100). The targets are validated here (read once), whoever
+   *  calls. */
+  lossOf(p: Plan, B: number, labels: ArrayLike<number>, who = 'loss'): number {
+    const T = this.#plan?.T ?? 0, ys = this.readLabels(labels, B, who, T);
+    return targetLoss(this.family.target, this.be, this.k, p, ys, B, T, this.config.classes);
   }
 
   /** @internal the plan of the last batch (its logits survive the backward pass). */
-  get currentPlan(): P | null {
+  get currentPlan(): Plan | null {
     return this.#plan?.p ?? null;
   }
 
-  /** @internal a copy of the planned batch's logits [B, classes]. */
-  readLogits(p: P, B: number): Float32Array {
-    return this.be.read(p.logits, B * this.config.classes);
+  /** @internal a copy of the planned batch's logits ([B, classes], or [B·T, classes]). */
+  readLogits(p: Plan, B: number): Float32Array {
+    const rows = this.family.target === 'token' ? B * (this.#plan?.T ?? 0) : B;
+    return this.be.read(p.logits, rows * this.config.classes);
   }
 
-  /** @internal a view of one parameter (or its gradient) by name. */
-  param(name: string, grad = false): Buf {
-    const e = this.layout.get(name);
-    return this.be.sub(grad ? this.grads : this.params, e.offset, e.size);
-  }
-
-  /** @internal the shared base plan buffers. */
-  protected basePlan(a: Arena | SizingArena, B: number, T: number): BasePlan {
-    const C = this.config.classes;
-    return { tokens: a.takeInt(B * T), labels: a.takeInt(B), targets: a.take(B), logits: a.take(B * C), dlogits: a.take(B * C) };
+  /** @internal the longest sequence the model takes (Infinity for none). */
+  get maxLen(): number {
+    return this.#net.maxLen;
   }
 }

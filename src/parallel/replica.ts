@@ -7,8 +7,8 @@ import type { Context } from '../context.js';
 import type { InitOptions } from '../init.js';
 import { HeedError } from '../errors.js';
 import type { Model } from '../nn/model.js';
-import { modelFor } from '../nn/models.js';
-import { computeGradients } from '../nn/train.js';
+import { modelFor } from '../nn/registry.js';
+import { computeGradients } from '../nn/step.js';
 import { describeError, type FromWorker, type ToWorker } from '../worker/protocol.js';
 import { viewShared, type SharedBlock } from './shared.js';
 

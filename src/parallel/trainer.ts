@@ -21,7 +21,7 @@ import type { Context } from '../context.js';
 import { HeedError } from '../errors.js';
 import type { Model, ModelLease } from '../nn/model.js';
 import type { AdamwOptimizer } from '../nn/optim.js';
-import { applyGradients, checkBatch, computeGradients } from '../nn/train.js';
+import { applyGradients, checkBatch, computeGradients } from '../nn/step.js';
 import type { Buf } from '../backends/backend.js';
 import { errorFromWorker, type FromWorker, type ToWorker } from '../worker/protocol.js';
 import { spawnWorker, type WorkerLike } from '../worker/spawn.js';

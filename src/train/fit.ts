@@ -5,9 +5,9 @@
 import type { Context } from '../context.js';
 import { HeedError } from '../errors.js';
 import type { Model, ModelConfig } from '../nn/model.js';
-import { layoutFor, modelFor } from '../nn/models.js';
-import { poolingConfig, type PoolingOptions } from '../nn/pooling.js';
-import { transformerConfig, type TransformerOptions } from '../nn/transformer.js';
+import { configFor, layoutFor, modelFor } from '../nn/registry.js';
+import type { PoolingOptions } from '../nn/families/pooling.js';
+import type { TransformerOptions } from '../nn/families/transformer.js';
 import { errorFromWorker, pack, transferables, unpack, type FromWorker, type OptimizerState, type ToWorker } from '../worker/protocol.js';
 import { copyEarly, materialise, snapshot } from '../worker/run.js';
 import { spawnWorker, type WorkerLike } from '../worker/spawn.js';
@@ -102,8 +102,8 @@ export function fitSettings(o: FitOptions, config: ModelConfig, nTrain: number):
   const total = Math.ceil(nTrain / batchSize) * epochs;
   const schedule = o.schedule ?? 'constant';
   if (!['constant', 'linear', 'cosine'].includes(schedule)) throw new HeedError(`fit: schedule must be 'constant', 'linear' or 'cosine', got ${String(schedule)}`);
-  const modelMax = config.kind === 'transformer' ? config.maxLen : Infinity;
-  const maxLen = num('maxLen', o.maxLen, config.kind === 'transformer' ? config.maxLen : 256, (x) => int(x) && x >= 1, 'a positive integer');
+  const modelMax = 'maxLen' in config ? config.maxLen : Infinity;
+  const maxLen = num('maxLen', o.maxLen, 'maxLen' in config ? config.maxLen : 256, (x) => int(x) && x >= 1, 'a positive integer');
   if (maxLen > modelMax) throw new HeedError(`fit: maxLen ${maxLen} exceeds the model's maxLen ${modelMax}`);
   const startEpoch = o.resume ? num('resume.epoch', o.resume.epoch, 0, (x) => int(x) && x >= 0 && x <= epochs, `an integer in [0, ${epochs}]`) : 0;
   return {
@@ -127,9 +127,9 @@ function configOf(o: FitOptions): ModelConfig {
   if (o.model) { o.model.alive(); return o.model.config; }
   const mo = o.modelOptions;
   if (!mo || typeof mo !== 'object') throw new HeedError('fit: give either model or modelOptions ({ kind: "transformer" | "pooling", ... })');
-  if (mo.kind === 'transformer') return transformerConfig(mo);
-  if (mo.kind === 'pooling') return poolingConfig(mo);
-  throw new HeedError(`fit: modelOptions.kind must be "transformer" or "pooling", got ${JSON.stringify((mo as { kind?: unknown }).kind)}`);
+  const config = configFor(mo, 'fit: modelOptions');
+  if (config.kind === 'tagger') throw new HeedError('fit: a tokenClassifier is trained with trainStep (fit takes one label per sequence)');
+  return config;
 }
 
 export function fit(ctx: Context, options: FitOptions): FitRun {

@@ -5,7 +5,7 @@ import { epochSeed, makeBatch, type Batch } from '../data/dataset.js';
 import { Rng } from '../nn/rng.js';
 import type { Model } from '../nn/model.js';
 import type { AdamwOptimizer } from '../nn/optim.js';
-import { trainStep } from '../nn/train.js';
+import { trainStep } from '../nn/step.js';
 import type { DataParallelTrainer } from '../parallel/trainer.js';
 import { argmaxRows, predictBatches, probabilities } from './evaluate.js';
 

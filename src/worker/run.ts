@@ -4,7 +4,7 @@
 import { init } from '../index.js';
 import type { Context } from '../context.js';
 import type { Model } from '../nn/model.js';
-import { modelFor } from '../nn/models.js';
+import { modelFor } from '../nn/registry.js';
 import type { AdamwOptimizer } from '../nn/optim.js';
 import { freshEarlyState, trainLoop, type EarlyState } from '../train/loop.js';
 import { describeError, unpack, type Endpoint, type FromWorker, type OptimizerState, type ToWorker } from './protocol.js';

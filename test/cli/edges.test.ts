@@ -6,7 +6,7 @@ import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, rea
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../../src/io/checkpoint.js';
-import { layoutFor } from '../../src/nn/models.js';
+import { layoutFor } from '../../src/nn/registry.js';
 import { BIN, epochLines, heed, killAll, lines, ls, removeTempDirs, start, synthCsv, tempDir, waitUntil, type Result } from './util.js';
 
 let MODEL: Buffer;

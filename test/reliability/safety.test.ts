@@ -6,7 +6,7 @@
 // test/parallel/trainer.test.ts, which need the built worker).
 import { describe, expect, it } from 'vitest';
 import { HeedError, Tensor, init } from '../../src/index.js';
-import { parameterCount, transformerConfig } from '../../src/nn/transformer.js';
+import { parameterCount, transformerConfig } from '../../src/nn/families/transformer.js';
 
 const BACKENDS = ['wasm', 'wasm-scalar', 'js'] as const;
 const V = 50;

@@ -4,7 +4,8 @@ import { HeedError, fmtShape } from '../errors.js';
 import type { Model } from './model.js';
 import type { AdamwOptimizer } from './optim.js';
 
-/** A checked batch: its shape and private copies of its ids and labels (what was checked is what
+/** A checked batch: its shape and private copies of its ids and labels ([B], or [B,T] for a
+ *  model with a target per token) (what was checked is what
  *  is used: the caller's arrays are not read again). */
 export interface CheckedBatch { B: number; T: number; tokens: Int32Array; labels: Int32Array }
 
@@ -15,9 +16,11 @@ export function checkBatch(model: Model, opt: AdamwOptimizer, tokens: ArrayLike<
   if (opt.model !== model) throw new HeedError(`${who}: the optimizer was made for another model`);
   const { B, T, ids } = model.readTokens(tokens, shape);
   if (B === 0) throw new HeedError(`${who}: the batch is empty (B = 0)`);
-  const n: unknown = labels == null ? undefined : labels.length;
-  if (n !== B) throw new HeedError(`${who}: labels has ${n ?? 'no'} entries for tokens of shape ${fmtShape([B, T])} (expected ${B})`);
-  return { B, T, tokens: ids, labels: model.readLabels(labels, B, who) };
+  const n: unknown = labels == null ? undefined : labels.length, want = model.target === 'token' ? B * T : B;
+  if (n !== want) {
+    throw new HeedError(`${who}: labels has ${n ?? 'no'} entries for tokens of shape ${fmtShape([B, T])} (expected ${want}${model.target === 'token' ? ', one per token' : ''})`);
+  }
+  return { B, T, tokens: ids, labels: model.readLabels(labels, B, who, T) };
 }
 
 /** Zeroes the gradients, runs forward and backward on a checked batch, and returns its mean loss;

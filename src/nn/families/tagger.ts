@@ -1,0 +1,31 @@
+// tokenClassifier: the transformer's encoder with a Linear head on every token instead of a pooled
+// row — one class per token (tagging: parts of speech, named entities, …). Targets are [B,T] class
+// ids, -100 where a token has no label (padding always counts as none).
+import { Dense } from '../chain.js';
+import { Sequential } from '../layer.js';
+import type { Family, Net, TaggerConfig } from '../model.js';
+import { Linear } from '../primitives.js';
+import { encoderConfig, encoderLayers, type TransformerOptions } from './transformer.js';
+
+export type TaggerOptions = TransformerOptions;
+
+export function taggerConfig(o: TaggerOptions): TaggerConfig {
+  return encoderConfig('tokenClassifier', 'tagger', o, 2);
+}
+
+export const taggerFamily: Family<TaggerConfig> = {
+  kind: 'tagger',
+  factory: 'tokenClassifier',
+  target: 'token',
+  config: (o) => taggerConfig(o as TaggerOptions),
+  build(ps, c): Net {
+    const { embed, blocks, norm } = encoderLayers(ps, c);
+    const head = new Dense(new Linear(ps, 'head', c.dModel, c.classes));
+    return {
+      root: new Sequential([embed, ...blocks, norm, head]),
+      maxLen: c.maxLen,
+      attention: (B, T) => blocks.map((b) => ({ shape: [B, c.heads, T, T], write: (p) => b.attentionProbs(p) })),
+      attentionList: true,
+    };
+  },
+};

@@ -1,0 +1,152 @@
+// What every layer is made of: parameters registered by PyTorch name, an activation plan taken
+// from one arena per batch shape, and a forward and a backward pass over explicit buffers (llm.c's
+// discipline, no autograd). Backward passes ACCUMULATE (+=) into parameter gradients and into the
+// gradient of their input, as the kernels do; whoever owns a gradient buffer zeroes it first.
+//
+// Two levels: primitives (Linear, LayerNorm, … in primitives.ts) are functions over buffers the
+// caller names, so a block can fuse a residual add into a matmul; chain layers (this file's Layer)
+// own their output and its gradient, so a Sequential can wire them without knowing what they are.
+import type { Backend, Buf, IBuf } from '../backends/backend.js';
+import type { Kernels } from '../backends/kernels.js';
+import { align, ParamLayout, type Init } from './block.js';
+
+/** What the passes run on: the backend's storage and its kernel table. */
+export interface Runtime { readonly be: Backend; readonly k: Kernels<Buf, IBuf> }
+
+/** One named parameter. Its views (value and gradient) are resolved once, when the model binds
+ *  its parameter block, never by name per call. */
+export class Param {
+  /** @internal */ w: Buf = 0;
+  /** @internal */ g: Buf = 0;
+  readonly size: number;
+  constructor(readonly name: string, readonly shape: readonly number[], readonly init: Init) {
+    this.size = shape.reduce((a, d) => a * d, 1);
+  }
+}
+
+/** Parameters in registration order (PyTorch's state_dict order), and the runtime of the model
+ *  the layers belong to. Layers register theirs as they are constructed, so a model's layout is
+ *  the order its constructor builds its layers in, not the order they run in. */
+export class Params {
+  readonly list: Param[] = [];
+  #names = new Set<string>();
+  constructor(readonly rt: Runtime) {}
+
+  add(name: string, shape: readonly number[], init: Init): Param {
+    if (this.#names.has(name)) throw new Error(`internal: parameter ${name} registered twice`);
+    this.#names.add(name);
+    const p = new Param(name, shape, init);
+    this.list.push(p);
+    return p;
+  }
+
+  layout(): ParamLayout {
+    return new ParamLayout(this.list.map((p) => ({ name: p.name, shape: [...p.shape], init: p.init })));
+  }
+
+  /** Points every parameter at its slice of the parameter and gradient blocks (layout order). */
+  bind(params: Buf, grads: Buf): void {
+    let offset = 0;
+    for (const p of this.list) {
+      p.w = this.rt.be.sub(params, offset, p.size);
+      p.g = this.rt.be.sub(grads, offset, p.size);
+      offset += p.size;
+    }
+  }
+}
+
+/** A runtime for models that are only laid out (layoutFor), never run. */
+export const NO_RUNTIME: Runtime = new Proxy({} as Runtime, {
+  get: () => { throw new Error('internal: a layout-only model was run'); },
+});
+
+/**
+ * Sub-allocation of one arena for one batch shape. The same plan code runs twice: first on a
+ * sizing planner (no storage: it only counts), then on the arena it sized. `take` is storage
+ * that lives as long as the plan (saved activations, outputs, their gradients); `scratch` is
+ * storage a layer uses only inside one call of its forward or backward, so every chain layer's
+ * scratch starts at the same place (what the old transformer did by hand with one set of
+ * backward buffers for all its layers).
+ */
+export class Planner {
+  #used = 0;
+  #scratch = 0;
+  #scratchMax = 0;
+  /** buf null: a sizing pass. scratchBase: where scratch starts (the sizing pass's `persistent`). */
+  constructor(readonly rt: Runtime, readonly buf: Buf | null, readonly scratchBase = 0) {}
+
+  take(n: number): Buf {
+    const at = this.#used;
+    this.#used += align(n);
+    return this.buf === null ? 0 : this.rt.be.sub(this.buf, at, n);
+  }
+
+  takeInt(n: number): IBuf {
+    const at = this.#used;
+    this.#used += align(n);
+    return this.buf === null ? 0 : this.rt.be.subInt(this.buf, at, n);
+  }
+
+  scratch(n: number): Buf {
+    const at = this.scratchBase + this.#scratch;
+    this.#scratch += align(n);
+    this.#scratchMax = Math.max(this.#scratchMax, this.#scratch);
+    return this.buf === null ? 0 : this.rt.be.sub(this.buf, at, n);
+  }
+
+  /** Ends one chain layer's scratch: the next layer's starts over it. */
+  endScratch(): void {
+    this.#scratch = 0;
+  }
+
+  get persistent(): number { return this.#used; }
+  /** Floats the whole plan takes: its persistent part, then the largest scratch. */
+  get total(): number { return this.#used + this.#scratchMax; }
+}
+
+/** An activation in the arena, `rows` × `width` floats, and its gradient (same shape). */
+export interface Act { y: Buf; dy: Buf; rows: number; width: number }
+
+/** The inputs every layer of a plan may read: token ids [B,T] and their padding mask. */
+export interface Batch { B: number; T: number; tokens: IBuf; mask: Buf }
+
+/** A chain layer: plans its output (and what it saves) for a batch, given its input; runs
+ *  forward from its input to its output; runs backward from its output's gradient, accumulating
+ *  into its input's gradient (when `x.dy` is not null) and into its parameters' gradients. */
+export interface Layer {
+  plan(a: Planner, batch: Batch, x: Act | null): Act;
+  forward(): void;
+  backward(): void;
+}
+
+/** Layers run in order; backward runs in reverse, each input's gradient zeroed just before the
+ *  layer that accumulates into it. */
+export class Sequential implements Layer {
+  #outs: Act[] = [];
+  #rt: Runtime | null = null;
+  constructor(readonly layers: readonly Layer[]) {}
+
+  plan(a: Planner, batch: Batch, x: Act | null): Act {
+    this.#rt = a.rt;
+    this.#outs = [];
+    let cur = x;
+    for (const l of this.layers) {
+      cur = l.plan(a, batch, cur);
+      a.endScratch();
+      this.#outs.push(cur);
+    }
+    return cur!;
+  }
+
+  forward(): void {
+    for (const l of this.layers) l.forward();
+  }
+
+  backward(): void {
+    const be = this.#rt!.be;
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      if (i > 0) { const x = this.#outs[i - 1]; be.zero(x.dy, x.rows * x.width); }
+      this.layers[i].backward();
+    }
+  }
+}
