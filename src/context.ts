@@ -5,7 +5,7 @@ import type { Features } from './backends/wasm.js';
 import { InferenceContext } from './inference-context.js';
 import { bindOps, type Ops } from './ops/index.js';
 import { AdamwOptimizer, type AdamwOptimizerOptions } from './nn/optim.js';
-import { trainStep } from './nn/step.js';
+import { trainStep, type StepOptions } from './nn/step.js';
 import type { Model } from './nn/model.js';
 import { fit, type FitOptions, type FitRun } from './train/fit.js';
 import { DataParallelTrainer, type DataParallelOptions } from './parallel/trainer.js';
@@ -26,9 +26,10 @@ export class Context extends InferenceContext {
   }
 
   /** One training step on a batch; returns the mean loss before the update. */
-  trainStep(model: Model, opt: AdamwOptimizer, tokens: ArrayLike<number>, shape: readonly number[], labels: ArrayLike<number>): number {
+  trainStep(model: Model, opt: AdamwOptimizer, tokens: ArrayLike<number>, shape: readonly number[], labels: ArrayLike<number>,
+            options?: StepOptions): number {
     this.ownModel(model);
-    return trainStep(model, opt, tokens, shape, labels);
+    return trainStep(model, opt, tokens, shape, labels, options);
   }
 
   /** Data-parallel training steps on `threads` threads (this one and threads − 1 workers), for

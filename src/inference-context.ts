@@ -6,10 +6,11 @@ import type { Features } from './backends/wasm.js';
 import { HeedError, fmtShape, validShape } from './errors.js';
 import { bindInferenceOps, type InferenceOps } from './ops/inference.js';
 import { Tensor } from './tensor.js';
+import { bertFamily, type BertOptions } from './nn/families/bert.js';
 import { poolingFamily, type PoolingOptions } from './nn/families/pooling.js';
 import { taggerFamily, type TaggerOptions } from './nn/families/tagger.js';
 import { transformerFamily, type TransformerOptions } from './nn/families/transformer.js';
-import { Model, type AttentionPoolingClassifier, type TokenClassifier, type TransformerClassifier } from './nn/model.js';
+import { Model, type AttentionPoolingClassifier, type BertClassifier, type TokenClassifier, type TransformerClassifier } from './nn/model.js';
 import { loadModel, saveModel, type LoadedModel, type ModelFileExtras } from './io/model-file.js';
 import type { TokenizerJSON } from './data/tokenizer.js';
 
@@ -113,6 +114,12 @@ export class InferenceContext {
    *  each position; logits [B, T, classes], trained against one class per token (-100: none). */
   tokenClassifier(options: TaggerOptions): TokenClassifier {
     return this.atomic(() => new Model(this, taggerFamily, options));
+  }
+
+  /** Hugging Face's BertForSequenceClassification (names, layout, post-norm layers, exact GELU),
+   *  randomly initialised as HF does; a pretrained checkpoint loads into it with loadPretrained. */
+  bertClassifier(options: BertOptions): BertClassifier {
+    return this.atomic(() => new Model(this, bertFamily, options));
   }
 
   /** The model as safetensors bytes (PyTorch names, F32) with config, tokenizer and labels. */

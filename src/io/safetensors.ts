@@ -43,7 +43,32 @@ export function encodeSafetensors(tensors: NamedTensor[], metadata: Record<strin
 
 export interface DecodedSafetensors { metadata: Record<string, string>; tensors: Map<string, NamedTensor> }
 
-export function decodeSafetensors(bytes: Uint8Array, what = 'safetensors file'): DecodedSafetensors {
+/** f32 from IEEE half bits (subnormals, ±Infinity and NaN included). */
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1, exp = (h >> 10) & 0x1f, frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+/** How each float dtype's element is read: its size and a reader (little-endian). */
+const FLOAT_READERS: Record<string, { bytes: number; read: (dv: DataView, p: number) => number }> = {
+  F32: { bytes: 4, read: (dv, p) => dv.getFloat32(p, true) },
+  F16: { bytes: 2, read: (dv, p) => halfToFloat(dv.getUint16(p, true)) },
+  // bfloat16 is the top half of an f32: widening is a shift.
+  BF16: { bytes: 2, read: (dv, p) => { scratch.setUint32(0, dv.getUint16(p, true) << 16); return scratch.getFloat32(0); } },
+};
+const scratch = new DataView(new ArrayBuffer(4));
+
+export interface DecodeOptions {
+  /** Also accept F16 and BF16 tensors, widened to f32 (checkpoints from the Hugging Face Hub).
+   *  Other dtypes are refused either way. heed's own files are F32 only. */
+  widen?: boolean;
+  /** Tensors to leave out (not read, not returned): buffers of other libraries. */
+  skip?: (name: string, dtype: string) => boolean;
+}
+
+export function decodeSafetensors(bytes: Uint8Array, what = 'safetensors file', options: DecodeOptions = {}): DecodedSafetensors {
   const err = (msg: string): never => { throw new HeedError(`${what}: ${msg}`); };
   if (!(bytes instanceof Uint8Array)) err('expected the file contents as a Uint8Array');
   if (bytes.length < 8) err(`${bytes.length} bytes is too short to hold a header length`);
@@ -63,7 +88,7 @@ export function decodeSafetensors(bytes: Uint8Array, what = 'safetensors file'):
   if (header === null || typeof header !== 'object' || Array.isArray(header)) return err('header is not a JSON object');
   const dataLen = bytes.length - 8 - n;
   const metadata: Record<string, string> = {};
-  const entries: { name: string; shape: number[]; begin: number; end: number }[] = [];
+  const entries: { name: string; shape: number[]; begin: number; end: number; dtype: string; skip: boolean }[] = [];
   for (const [name, v] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (v === null || typeof v !== 'object' || Array.isArray(v)) err('__metadata__ is not an object');
@@ -79,7 +104,11 @@ export function decodeSafetensors(bytes: Uint8Array, what = 'safetensors file'):
     if (unknown.length) err(`tensor ${quote(name)} has unknown field ${quote(unknown[0])}`);
     if (typeof dtype !== 'string') return err(`tensor ${quote(name)} has no dtype`);
     if (!Object.hasOwn(DTYPE_BYTES, dtype)) err(`tensor ${quote(name)} has unknown dtype ${quote(dtype)}`);
-    if (dtype !== 'F32') err(`tensor ${quote(name)} has dtype ${dtype}; heed model files hold F32 only`);
+    const skip = options.skip?.(name, dtype) ?? false;
+    if (!skip && dtype !== 'F32' && !(options.widen && Object.hasOwn(FLOAT_READERS, dtype))) {
+      err(`tensor ${quote(name)} has dtype ${dtype}; ${options.widen ? 'heed reads F32, F16 and BF16' : 'heed model files hold F32 only'}`);
+    }
+    const size = DTYPE_BYTES[dtype];
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       err(`tensor ${quote(name)} has an invalid shape ${brief(shape)}`);
     }
@@ -91,10 +120,10 @@ export function decodeSafetensors(bytes: Uint8Array, what = 'safetensors file'):
       count *= d;
       if (!Number.isSafeInteger(count)) err(`tensor ${quote(name)} shape ${cut(fmtShape(shape as number[]))} has an element count that overflows`);
     }
-    if (count * 4 !== off[1] - off[0]) {
-      err(`tensor ${quote(name)} shape ${cut(fmtShape(shape as number[]))} needs ${count * 4} bytes but data_offsets [${off[0]},${off[1]}] cover ${off[1] - off[0]}`);
+    if (count * size !== off[1] - off[0]) {
+      err(`tensor ${quote(name)} shape ${cut(fmtShape(shape as number[]))} needs ${count * size} bytes but data_offsets [${off[0]},${off[1]}] cover ${off[1] - off[0]}`);
     }
-    entries.push({ name, shape: shape as number[], begin: off[0], end: off[1] });
+    entries.push({ name, shape: shape as number[], begin: off[0], end: off[1], dtype, skip });
   }
   // The data must be covered exactly: sorted by offset, each tensor starts where the previous ends.
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
@@ -109,8 +138,10 @@ export function decodeSafetensors(bytes: Uint8Array, what = 'safetensors file'):
   const base = 8 + n;
   const tensors = new Map<string, NamedTensor>();
   for (const e of entries) {
-    const data = new Float32Array((e.end - e.begin) / 4);
-    for (let i = 0, p = base + e.begin; i < data.length; i++, p += 4) data[i] = dv.getFloat32(p, true);
+    if (e.skip) continue;
+    const { bytes: step, read } = FLOAT_READERS[e.dtype];
+    const data = new Float32Array((e.end - e.begin) / step);
+    for (let i = 0, p = base + e.begin; i < data.length; i++, p += step) data[i] = read(dv, p);
     tensors.set(e.name, { name: e.name, shape: e.shape, data });
   }
   return { metadata, tensors };

@@ -12,6 +12,8 @@ export interface AttentionNames {
   layout: 'packed' | 'separate';
   /** For 'separate': the names of the four Linears (e.g. 'attention.self.query'). */
   q?: string; k?: string; v?: string; out?: string;
+  /** For 'separate': the Linears' initialisation (PyTorch's nn.Linear when absent). */
+  init?: { weightInit: { normal: number }; biasInit: { constant: number } };
 }
 
 export interface AttentionShape { B: number; T: number; S: number }
@@ -44,10 +46,10 @@ export class MultiHeadAttention {
       this.inProjBias = ps.add(`${prefix}.in_proj_bias`, [3 * d], { constant: 0 });
       this.out = new Linear(ps, `${prefix}.out_proj`, d, d, { biasInit: { constant: 0 } });
     } else {
-      this.q = new Linear(ps, names.q!, d, d);
-      this.k = new Linear(ps, names.k!, d, d);
-      this.v = new Linear(ps, names.v!, d, d);
-      this.out = new Linear(ps, names.out!, d, d);
+      this.q = new Linear(ps, names.q!, d, d, names.init);
+      this.k = new Linear(ps, names.k!, d, d, names.init);
+      this.v = new Linear(ps, names.v!, d, d, names.init);
+      this.out = new Linear(ps, names.out!, d, d, names.init);
     }
   }
 

@@ -7,27 +7,61 @@ import { Embedding, LayerNorm, Linear, Positions } from './primitives.js';
 
 const out = (a: Planner, rows: number, width: number): Act => ({ y: a.take(rows * width), dy: a.take(rows * width), rows, width });
 
-/** Token embeddings, plus learned positions when given: [B,T] ids → [B·T, d]. */
+/** Token embeddings, plus learned positions and token type embeddings when given, then a
+ *  LayerNorm when given (BERT's embeddings): [B,T] ids → [B·T, d]. */
 export class Embed implements Layer {
   #y!: Act; #batch!: Batch;
-  constructor(readonly ps: Params, readonly tokens: Embedding, readonly positions: Positions | null = null) {}
+  #sum: Buf = 0; #dsum: Buf = 0; #typed: Buf = 0;   // before the norm; its gradient; one type lookup
+  constructor(readonly ps: Params, readonly tokens: Embedding, readonly positions: Positions | null = null,
+              readonly types: Embedding | null = null, readonly norm: LayerNorm | null = null) {}
 
   plan(a: Planner, batch: Batch): Act {
+    const N = batch.B * batch.T, d = this.tokens.C;
     this.#batch = batch;
-    return (this.#y = out(a, batch.B * batch.T, this.tokens.C));
+    this.#y = out(a, N, d);
+    if (this.norm) { this.#sum = a.take(N * d); this.#dsum = a.scratch(N * d); }
+    if (this.types) this.#typed = a.scratch(N * d);
+    return this.#y;
   }
 
   forward(): void {
-    const { B, T, tokens } = this.#batch;
-    this.tokens.forward(this.#y.y, tokens, B * T);
-    this.positions?.forward(this.#y.y, B, T);
+    const { B, T, tokens, types } = this.#batch, N = B * T, d = this.tokens.C;
+    const x = this.norm ? this.#sum : this.#y.y;
+    this.tokens.forward(x, tokens, N);
+    this.positions?.forward(x, B, T);
+    if (this.types) {
+      this.types.forward(this.#typed, types!, N);
+      this.ps.rt.k.add_forward(x, x, this.#typed, N * d);
+    }
+    this.norm?.forward(this.#y.y, x, N);
   }
 
   backward(): void {
-    const { B, T, tokens } = this.#batch;
-    this.tokens.backward(tokens, this.#y.dy, B * T);
-    this.positions?.backward(this.#y.dy, B, T);
+    const { B, T, tokens, types } = this.#batch, N = B * T;
+    let dx = this.#y.dy;
+    if (this.norm) {
+      this.ps.rt.be.zero(this.#dsum, N * this.tokens.C);
+      this.norm.backward(this.#dsum, dx, this.#sum, N);
+      dx = this.#dsum;
+    }
+    this.tokens.backward(tokens, dx, N);
+    this.positions?.backward(dx, B, T);
+    this.types?.backward(types!, dx, N);
   }
+}
+
+/** tanh over every element (BERT's pooler); backward from the output, as torch's tanh_backward. */
+export class Tanh implements Layer {
+  #x!: Act; #y!: Act;
+  constructor(readonly ps: Params) {}
+
+  plan(a: Planner, _b: Batch, x: Act | null): Act {
+    this.#x = x!;
+    return (this.#y = out(a, x!.rows, x!.width));
+  }
+
+  forward(): void { this.ps.rt.k.tanh_forward(this.#y.y, this.#x.y, this.#x.rows * this.#x.width); }
+  backward(): void { this.ps.rt.k.tanh_backward(this.#x.dy, this.#y.y, this.#y.dy, this.#x.rows * this.#x.width); }
 }
 
 /** A LayerNorm over every row. */

@@ -47,7 +47,7 @@ export interface EncoderBlockOptions {
   /** Parameter names and registration order: PyTorch's nn.TransformerEncoderLayer ('torch':
    *  self_attn, linear1, linear2, norm1, norm2) or Hugging Face's BertLayer ('bert':
    *  attention.self.{query,key,value}, attention.output.{dense,LayerNorm}, intermediate.dense,
-   *  output.{dense,LayerNorm}). */
+   *  output.{dense,LayerNorm}), each initialised as its library does. */
   names?: 'torch' | 'bert';
 }
 
@@ -73,12 +73,14 @@ export class EncoderBlock implements Layer {
       this.norm1 = new LayerNorm(ps, `${p}norm1`, d, eps);
       this.norm2 = new LayerNorm(ps, `${p}norm2`, d, eps);
     } else {
+      // Hugging Face's _init_weights: every Linear N(0, 0.02) with zero bias.
+      const init = { weightInit: { normal: 0.02 }, biasInit: { constant: 0 } };
       this.attn = new MultiHeadAttention(ps, `${p}attention`, d, heads, {
-        layout: 'separate', q: `${p}attention.self.query`, k: `${p}attention.self.key`, v: `${p}attention.self.value`, out: `${p}attention.output.dense`,
+        layout: 'separate', q: `${p}attention.self.query`, k: `${p}attention.self.key`, v: `${p}attention.self.value`, out: `${p}attention.output.dense`, init,
       } satisfies AttentionNames);
       this.norm1 = new LayerNorm(ps, `${p}attention.output.LayerNorm`, d, eps);
-      const l1 = new Linear(ps, `${p}intermediate.dense`, d, F);
-      const l2 = new Linear(ps, `${p}output.dense`, F, d);
+      const l1 = new Linear(ps, `${p}intermediate.dense`, d, F, init);
+      const l2 = new Linear(ps, `${p}output.dense`, F, d, init);
       this.ff = new FeedForward(ps, l1, l2, o.gelu ?? 'erf');
       this.norm2 = new LayerNorm(ps, `${p}output.LayerNorm`, d, eps);
     }

@@ -107,8 +107,9 @@ export class Planner {
 /** An activation in the arena, `rows` × `width` floats, and its gradient (same shape). */
 export interface Act { y: Buf; dy: Buf; rows: number; width: number }
 
-/** The inputs every layer of a plan may read: token ids [B,T] and their padding mask. */
-export interface Batch { B: number; T: number; tokens: IBuf; mask: Buf }
+/** The inputs every layer of a plan may read: token ids [B,T], their padding mask, and the
+ *  token type (segment) ids [B,T] of families that take them (BERT's; zeros when not given). */
+export interface Batch { B: number; T: number; tokens: IBuf; mask: Buf; types?: IBuf }
 
 /** A chain layer: plans its output (and what it saves) for a batch, given its input; runs
  *  forward from its input to its output; runs backward from its output's gradient, accumulating

@@ -23,12 +23,18 @@ export interface TaggerConfig {
   vocabSize: number; maxLen: number; dModel: number; heads: number; ffDim: number; layers: number;
   classes: number; seed: number;
 }
-export type ModelConfig = TransformerConfig | PoolingConfig | TaggerConfig;
+export interface BertConfig {
+  kind: 'bert';
+  vocabSize: number; maxLen: number; typeVocabSize: number; dModel: number; heads: number; ffDim: number; layers: number;
+  eps: number; gelu: 'erf' | 'tanh'; classes: number; seed: number;
+}
+export type ModelConfig = TransformerConfig | PoolingConfig | TaggerConfig | BertConfig;
 
 /** A model of each family, by the config it carries. */
 export type TransformerClassifier = Model<TransformerConfig>;
 export type AttentionPoolingClassifier = Model<PoolingConfig>;
 export type TokenClassifier = Model<TaggerConfig>;
+export type BertClassifier = Model<BertConfig>;
 
 /** An attention map a model can show: its shape for a batch and how to write it. */
 export interface AttentionMap { shape: number[]; write(p: Buf): void }
@@ -41,6 +47,8 @@ export interface Net {
   attention(B: number, T: number): AttentionMap[];
   /** true: forward(…, { returnAttention }) gives one tensor per map; false: the single map. */
   attentionList: boolean;
+  /** What a batch holds besides token ids: 'tokens+types' adds token type (segment) ids [B,T]. */
+  input?: 'tokens' | 'tokens+types';
 }
 
 /** A model family: validates its config, builds its layers (registering parameters in PyTorch's
@@ -75,13 +83,19 @@ export type StateDict = Record<string, { shape: number[]; data: Float32Array }>;
 export interface Plan {
   tokens: IBuf;   // [B,T]
   mask: Buf;      // [B,T] 1 keep / 0 padding
+  types: IBuf | null;   // [B,T] token type ids, for families that take them
   labels: IBuf;   // class ids: [B] per row, [B,T] per token
   targets: Buf;   // [B] (classes: 1)
   logits: Buf;    // the chain's output: [B,C] or [B·T,C]
   dlogits: Buf;   // its gradient
 }
 
-export interface ForwardOptions { returnAttention?: boolean }
+export interface ForwardOptions {
+  returnAttention?: boolean;
+  /** Token type (segment) ids [B·T] for a model that takes them (bertClassifier: 0 for the first
+   *  segment, 1 for the second of a pair); zeros when absent. */
+  typeIds?: ArrayLike<number>;
+}
 
 export interface ModelOptions {
   /** false: skip the random initialisation (the parameters stay zero), for a model whose
@@ -149,7 +163,8 @@ export class Model<C extends ModelConfig = ModelConfig> {
     Tensor | { logits: Tensor; attention: Tensor | Tensor[] };
   forward(tokens: ArrayLike<number>, shape: readonly [number, number] | number[], options: ForwardOptions = {}) {
     const { B, T, ids } = this.readTokens(tokens, shape);
-    const p = this.#planFor(ids, B, T);
+    const types = options?.typeIds === undefined ? null : this.#readTypes(options.typeIds, B, T);
+    const p = this.#planFor(ids, B, T, types);
     this.runForward(p, B, T);
     // The outputs are new tensors: when one of them does not fit, none is left behind.
     return this.ctx.atomic(() => {
@@ -312,19 +327,36 @@ export class Model<C extends ModelConfig = ModelConfig> {
 
   /** @internal the plan for [B, T] (allocated once per shape, reused after) with the token ids
    *  written; the ids are validated here, whoever calls. */
-  prepare(tokens: ArrayLike<number>, B: number, T: number): Plan {
-    return this.#planFor(this.readTokens(tokens, [B, T]).ids, B, T);
+  prepare(tokens: ArrayLike<number>, B: number, T: number, typeIds?: ArrayLike<number> | null): Plan {
+    const ids = this.readTokens(tokens, [B, T]).ids;
+    return this.#planFor(ids, B, T, typeIds == null ? null : this.#readTypes(typeIds, B, T));
   }
 
   #layout(a: Planner, B: number, T: number): Plan {
     const N = B * T, tokenTargets = this.family.target === 'token';
     const batch: Batch = { B, T, tokens: a.takeInt(N), mask: a.take(N) };
+    if (this.#net.input === 'tokens+types') batch.types = a.takeInt(N);
     const labels = a.takeInt(tokenTargets ? N : B), targets = a.take(B);
     const out: Act = this.#net.root.plan(a, batch, null);
-    return { tokens: batch.tokens, mask: batch.mask, labels, targets, logits: out.y, dlogits: out.dy };
+    return { tokens: batch.tokens, mask: batch.mask, types: batch.types ?? null, labels, targets, logits: out.y, dlogits: out.dy };
   }
 
-  #planFor(ids: Int32Array, B: number, T: number): Plan {
+  /** Token type ids, read once into a copy: [B·T] integers in [0, typeVocabSize). */
+  #readTypes(typeIds: ArrayLike<number>, B: number, T: number): Int32Array {
+    if (this.#net.input !== 'tokens+types') throw new HeedError(`forward: a ${this.config.kind} model takes no typeIds`);
+    const n = B * T, V = (this.config as { typeVocabSize?: number }).typeVocabSize ?? 1;
+    const length: unknown = typeIds == null ? undefined : typeIds.length;
+    if (length !== n) throw new HeedError(`typeIds: ${length ?? 'no'} ids do not fill shape [${B},${T}] (${n})`);
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const t = typeIds[i];
+      if (!(Number.isInteger(t) && t >= 0 && t < V)) throw new HeedError(`typeIds: id ${t} at [${Math.floor(i / T)},${i % T}] is outside [0, ${V}) (typeVocabSize ${V})`);
+      out[i] = t;
+    }
+    return out;
+  }
+
+  #planFor(ids: Int32Array, B: number, T: number, types: Int32Array | null = null): Plan {
     let plan = this.#plan;
     if (!plan || plan.B !== B || plan.T !== T) {
       // The layers keep the buffers of the last plan they were given, and the sizing pass gives
@@ -354,6 +386,9 @@ export class Model<C extends ModelConfig = ModelConfig> {
       this.#plan = plan;
     }
     if (ids.length > 0) this.be.writeInt(plan.p.tokens, ids);
+    // Without type ids every token is of type 0 (a single segment): the buffer is rewritten per
+    // batch, since the arena keeps whatever the last batch left.
+    if (plan.p.types !== null && ids.length > 0) this.be.writeInt(plan.p.types, types ?? new Int32Array(ids.length));
     return plan.p;
   }
 

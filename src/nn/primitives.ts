@@ -72,11 +72,11 @@ export class Gelu {
   }
 }
 
-/** nn.Embedding: out[n] = W[ids[n]]; N(0,1) initialisation as PyTorch's. */
+/** nn.Embedding: out[n] = W[ids[n]]; N(0,1) initialisation as PyTorch's unless given. */
 export class Embedding {
   readonly weight: Param;
-  constructor(readonly ps: Params, name: string, readonly rows: number, readonly C: number) {
-    this.weight = ps.add(`${name}.weight`, [rows, C], { normal: 1 });
+  constructor(readonly ps: Params, name: string, readonly rows: number, readonly C: number, init: { normal: number } = { normal: 1 }) {
+    this.weight = ps.add(`${name}.weight`, [rows, C], init);
   }
 
   forward(out: Buf, ids: IBuf, N: number): void {
@@ -93,8 +93,8 @@ export class Embedding {
  *  shifted by `offset` when decoding after a cache). */
 export class Positions {
   readonly weight: Param;
-  constructor(readonly ps: Params, name: string, readonly maxLen: number, readonly C: number) {
-    this.weight = ps.add(`${name}.weight`, [maxLen, C], { normal: 1 });
+  constructor(readonly ps: Params, name: string, readonly maxLen: number, readonly C: number, init: { normal: number } = { normal: 1 }) {
+    this.weight = ps.add(`${name}.weight`, [maxLen, C], init);
   }
 
   forward(x: Buf, B: number, T: number, offset = 0): void {

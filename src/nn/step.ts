@@ -27,8 +27,8 @@ export function checkBatch(model: Model, opt: AdamwOptimizer, tokens: ArrayLike<
  *  the gradient block then holds d(mean loss)/d(params). Throws (before the backward) when the
  *  loss is not finite; `step` is the step number for that message. */
 export function computeGradients(model: Model, tokens: ArrayLike<number>, B: number, T: number,
-                                 labels: ArrayLike<number>, step: number, who = 'trainStep'): number {
-  const p = model.prepare(tokens, B, T);
+                                 labels: ArrayLike<number>, step: number, who = 'trainStep', typeIds: ArrayLike<number> | null = null): number {
+  const p = model.prepare(tokens, B, T, typeIds);
   model.be.zero(model.grads, model.layout.total);
   model.runForward(p, B, T);
   const loss = model.lossOf(p, B, labels, who);
@@ -55,13 +55,19 @@ export function applyGradients(model: Model, opt: AdamwOptimizer, who = 'trainSt
 
 /** Mean loss of the batch before the update. Throws before any parameter changes when the loss
  *  or a gradient is not finite. */
+/** What a batch may carry besides token ids and labels. */
+export interface StepOptions {
+  /** Token type (segment) ids [B·T], for models that take them (bertClassifier); zeros when absent. */
+  typeIds?: ArrayLike<number>;
+}
+
 export function trainStep(model: Model, opt: AdamwOptimizer, tokens: ArrayLike<number>, shape: readonly number[],
-                          labels: ArrayLike<number>): number {
+                          labels: ArrayLike<number>, options: StepOptions = {}): number {
   // A model being trained by fit or a trainer would lose this step's update (fit writes its own
   // weights back at the end) or mix it into a step in flight.
   model.checkFree('trainStep');
   const b = checkBatch(model, opt, tokens, shape, labels);
-  const loss = computeGradients(model, b.tokens, b.B, b.T, b.labels, opt.step + 1);
+  const loss = computeGradients(model, b.tokens, b.B, b.T, b.labels, opt.step + 1, 'trainStep', options?.typeIds ?? null);
   applyGradients(model, opt);
   return loss;
 }
