@@ -79,7 +79,7 @@ export class AttentionPoolingClassifier extends Model<PoolingConfig, Plan> {
     k.token_mask(p.mask, p.tokens, N);
     const w = this.param('attn.weight');
     for (let b = 0; b < B; b++) be.copy(be.sub(p.q, b * d, d), w, d);
-    k.attention_forward(p.pooled, p.lse, p.q, p.e, p.e, p.mask, 1, B, 1, 1, T, d, 1, 0);
+    k.attention_forward(p.pooled, p.lse, p.q, p.e, p.e, p.mask, 1, B, 1, 1, T, d, 1, 0, 0, T * d);
     k.matmul_forward(p.logits, p.pooled, this.param('head.weight'), 1, B, C, d, 0, 1, 0, 0);
     k.bias_forward(p.logits, this.param('head.bias'), B, C);
   }
@@ -92,7 +92,7 @@ export class AttentionPoolingClassifier extends Model<PoolingConfig, Plan> {
     k.matmul_forward(G('head.weight'), p.dlogits, p.pooled, 1, C, d, B, 1, 0, 0, 1);
     k.bias_backward(G('head.bias'), p.dlogits, B, C);
     be.zero(p.dq, B * d); be.zero(p.dk, N * d); be.zero(p.dv, N * d);
-    k.attention_backward(p.dq, p.dk, p.dv, p.q, p.e, p.e, p.pooled, p.lse, p.dpooled, p.mask, 1, B, 1, 1, T, d, 1, 0);
+    k.attention_backward(p.dq, p.dk, p.dv, p.q, p.e, p.e, p.pooled, p.lse, p.dpooled, p.mask, 1, B, 1, 1, T, d, 1, 0, 0, T * d);
     k.bias_backward(G('attn.weight'), p.dq, B, d);   // q was attn.weight repeated: sum over the batch
     k.add_forward(p.dk, p.dk, p.dv, N * d);          // e was both keys and values
     k.embedding_backward(G('embed.weight'), p.tokens, p.dk, N, d);
@@ -100,7 +100,7 @@ export class AttentionPoolingClassifier extends Model<PoolingConfig, Plan> {
 
   protected attentionOf(p: Plan, B: number, T: number): Tensor {
     const w = this.ctx.empty([B, T]);
-    if (w.size > 0) this.k.attention_probs(w.buf, p.q, p.e, p.mask, 1, B, 1, 1, T, this.config.dModel, 1, 0);
+    if (w.size > 0) this.k.attention_probs(w.buf, p.q, p.e, p.mask, 1, B, 1, 1, T, this.config.dModel, 1, 0, 0, T * this.config.dModel);
     return w;
   }
 }

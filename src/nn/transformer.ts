@@ -181,7 +181,7 @@ export class TransformerClassifier extends Model<TransformerConfig, Plan> {
       k.matmul_forward(a.qkv, a.ln1, P(`${w}self_attn.in_proj_weight`), 1, N, 3 * d, d, 0, 1, 0, 0);
       k.bias_forward(a.qkv, P(`${w}self_attn.in_proj_bias`), N, 3 * d);
       k.split_heads_forward(a.q, a.k, a.v, a.qkv, B, T, H, Dh);
-      k.attention_forward(a.att, a.lse, a.q, a.k, a.v, p.mask, 1, B, H, T, T, Dh, scale, 0);
+      k.attention_forward(a.att, a.lse, a.q, a.k, a.v, p.mask, 1, B, H, T, T, Dh, scale, 0, 0, T * Dh);
       k.merge_heads_forward(a.attm, a.att, B, T, H, Dh);
       be.copy(a.xmid, a.x, N * d);
       k.matmul_forward(a.xmid, a.attm, P(`${w}self_attn.out_proj.weight`), 1, N, d, d, 0, 1, 0, 1);
@@ -234,7 +234,7 @@ export class TransformerClassifier extends Model<TransformerConfig, Plan> {
       be.zero(p.datt, N * d);
       k.merge_heads_backward(p.datt, p.dattm, B, T, H, Dh);
       be.zero(p.dq, N * d); be.zero(p.dk, N * d); be.zero(p.dv, N * d);
-      k.attention_backward(p.dq, p.dk, p.dv, a.q, a.k, a.v, a.att, a.lse, p.datt, p.mask, 1, B, H, T, T, Dh, scale, 0);
+      k.attention_backward(p.dq, p.dk, p.dv, a.q, a.k, a.v, a.att, a.lse, p.datt, p.mask, 1, B, H, T, T, Dh, scale, 0, 0, T * Dh);
       be.zero(p.dqkv, N * 3 * d);
       k.split_heads_backward(p.dqkv, p.dq, p.dk, p.dv, B, T, H, Dh);
       k.matmul_forward(G(`${w}self_attn.in_proj_weight`), p.dqkv, a.ln1, 1, 3 * d, d, N, 1, 0, 0, 1);
@@ -257,7 +257,7 @@ export class TransformerClassifier extends Model<TransformerConfig, Plan> {
     const { dModel: d, heads: H } = this.config, Dh = d / H;
     return p.layers.map((a) => {
       const w = this.ctx.empty([B, H, T, T]);
-      if (w.size > 0) this.k.attention_probs(w.buf, a.q, a.k, p.mask, 1, B, H, T, T, Dh, 1 / Math.sqrt(Dh), 0);
+      if (w.size > 0) this.k.attention_probs(w.buf, a.q, a.k, p.mask, 1, B, H, T, T, Dh, 1 / Math.sqrt(Dh), 0, 0, T * Dh);
       return w;
     });
   }
