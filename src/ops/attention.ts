@@ -2,19 +2,25 @@ import type { InferenceContext as Context } from '../inference-context.js';
 import { HeedError, checkFinitePositive, checkRank, checkShape, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 
-/** Options of every attention op.
- *  - keyMask: [B,S] of 1 (keep) / 0 (padding), S the number of keys attended (kvLength).
- *  - causal: query t sees keys 0..t + qOffset (clamped to the S keys there are).
- *  - qOffset: the absolute position of query row 0 (an integer ≥ 0, default 0; causal only).
- *    0 aligns top-left, as torch's scaled_dot_product_attention(is_causal=True) does also when
- *    T ≠ S; S − T aligns bottom-right, the KV-cache convention (a prefill of T = S tokens is
- *    qOffset 0, decoding one token after S − 1 cached ones is T = 1, qOffset S − 1). Rows whose
- *    position is S − 1 or more see every key.
- *  - kvLength: how many keys to attend, S ≤ k.shape[2] (default all of them): k and v may be a
- *    cache [B,H,Smax,D] of which the first S positions of each head are filled; they are read in
- *    place (no copy), and the backward's dk, dv have the cache's shape, zero past S.
- *  - scale: defaults to 1/√D. */
-export interface AttentionOptions { keyMask?: Tensor; causal?: boolean; scale?: number; qOffset?: number; kvLength?: number }
+/** Options of every attention op (attention, attentionWithLse, attentionBackward, attentionWeights). */
+export interface AttentionOptions {
+  /** [B,S] of 1 (keep) / 0 (padding), S the number of keys attended (`kvLength` when given). */
+  keyMask?: Tensor;
+  /** Query row t sees keys 0..t + qOffset only, clamped to the S keys there are. */
+  causal?: boolean;
+  /** Defaults to 1/√D. */
+  scale?: number;
+  /** With `causal`: the absolute position of query row 0 (an integer ≥ 0, default 0; an error
+   *  without `causal`). 0 aligns top-left, as torch's scaled_dot_product_attention(is_causal=True)
+   *  does also when T ≠ S; S − T aligns bottom-right, the KV-cache convention (a prefill of T = S
+   *  tokens is qOffset 0; decoding one token after S − 1 cached ones is T = 1, qOffset S − 1).
+   *  Rows at position S − 1 or later see every key. */
+  qOffset?: number;
+  /** How many keys to attend, S ≤ k.shape[2] (default: all). k and v may be a cache [B,H,Smax,D]
+   *  whose first S positions per head are filled: they are read in place, without a copy, and the
+   *  backward's dk, dv have the cache's shape, zero past S. */
+  kvLength?: number;
+}
 
 interface Dims { B: number; H: number; T: number; S: number; D: number; scale: number; causal: number;
                  mask: Tensor | undefined; qOffset: number; kvStride: number }
