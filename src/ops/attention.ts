@@ -44,7 +44,7 @@ function dims(ctx: Context, q: Tensor, k: Tensor, v: Tensor | null, options: Att
     throw new HeedError(`kvLength must be an integer in [0, ${Smax}] (k ${fmtShape(ks)} holds ${Smax} keys per head; q ${fmtShape(q.shape)}), got ${String(kvLength)}`);
   }
   const S = kvLength;
-  if (typeof qOffset !== 'number' || !Number.isSafeInteger(qOffset) || qOffset < 0) {
+  if (typeof qOffset !== 'number' || !Number.isInteger(qOffset) || qOffset < 0) {
     throw new HeedError(`qOffset must be an integer ≥ 0 (q ${fmtShape(q.shape)}, k ${fmtShape(ks)}), got ${String(qOffset)}`);
   }
   // A silent no-op would hide a forgotten `causal: true`: without it every query sees every key.
@@ -53,8 +53,8 @@ function dims(ctx: Context, q: Tensor, k: Tensor, v: Tensor | null, options: Att
   }
   if (keyMask != null) checkShape('keyMask', ctx.own('keyMask', keyMask), [B, S]);
   if (scale != null) checkFinitePositive('scale', scale);
-  // Past S − 1 every row sees every key, so the offset is clamped there (the kernels' t + qOffset
-  // then stays inside i32 for any safe integer offset).
+  // Past S every row sees every key, so the offset is clamped there: the kernels take it as an i32
+  // (2^31 would wrap to a negative offset) and add t + 1 to it.
   return { B, H, T, S, D, scale: scale ?? (D > 0 ? 1 / Math.sqrt(D) : 1), causal: causal ? 1 : 0,
            mask: keyMask ?? undefined, qOffset: Math.min(qOffset, S), kvStride: Smax * D };
 }
