@@ -1,8 +1,11 @@
 // Scaled dot-product attention (torch.nn.functional.scaled_dot_product_attention):
 // out = softmax(q·kᵀ·scale + masks)·v.
-// q, out, dq, dout: [B,H,T,D]; k, v, dk, dv: [B,H,S,D]; lse: [B,H,T]; mask: [B,S] (1 keep,
-// 0 padding; read only when useMask); p: [B,H,T,S]. causal aligns top-left: query t sees keys
-// 0..t, also when T ≠ S.
+// q, out, dq, dout: [B,H,T,D]; lse: [B,H,T]; mask: [B,S] (1 keep, 0 padding; read only when
+// useMask); p: [B,H,T,S]. k, v, dk, dv: B·H blocks of S rows of D, block bh at bh·kvStride
+// (kvStride ≥ S·D; S·D is contiguous [B,H,S,D], Smax·D reads the first S keys of a cache
+// [B,H,Smax,D] in place). Query t sits at position t + qOffset: causal lets it see keys
+// 0..min(S, t + qOffset + 1) − 1 (qOffset 0: top-left, as torch's is_causal; S − T: bottom-right,
+// the KV-cache convention; rows past the end see every key).
 //
 // Tiled, never a T×S buffer: query rows go in tiles of BR; a tile's scores [BR, S] come from one
 // register-tiled GEMM (q_tile · kᵀ), are masked, exponentiated (vectorised exp) and summed per
@@ -17,10 +20,11 @@ import { gemm } from "./matmul";
 // @ts-ignore: decorator
 @inline const BR = 64;
 
-/** The number of leading keys query t may see (the causal mask cuts the row at t + 1). */
+/** The number of leading keys query t may see (the causal mask cuts the row after its own
+ *  position t + qOffset). */
 // @ts-ignore: decorator
-@inline function keyLimit(t: i32, S: i32, causal: i32): i32 {
-  return causal ? min(S, t + 1) : S;
+@inline function keyLimit(t: i32, S: i32, causal: i32, qOffset: i32): i32 {
+  return causal ? min(S, t + qOffset + 1) : S;
 }
 
 /** A score saturated to ±F32_MAX: q·k past f32's range would be ±Infinity, and the max subtracted
@@ -55,10 +59,10 @@ import { gemm } from "./matmul";
 /** Scores of a tile into st [R, W] (row stride W): scale·q·kᵀ (saturated) with −Infinity where the key is
  *  masked or past the causal limit. W = number of keys any row of the tile may see. */
 function tileScores(st: usize, qt: usize, kh: usize, maskRow: usize, useMask: i32,
-                    t0: i32, R: i32, W: i32, S: i32, D: i32, scale: f32, causal: i32): void {
+                    t0: i32, R: i32, W: i32, S: i32, D: i32, scale: f32, causal: i32, qOffset: i32): void {
   gemm(st, qt, kh, R, W, D, 0, 1, 0);
   for (let r = 0; r < R; r++) {
-    const row = at(st, r * W), kmax = keyLimit(t0 + r, S, causal);
+    const row = at(st, r * W), kmax = keyLimit(t0 + r, S, causal, qOffset);
     let j = 0;
     if (ASC_FEATURE_SIMD) {
       const sc = f32x4.splat(scale);
@@ -123,17 +127,18 @@ function rowMax(row: usize, n: i32): f32 {
 // and the pooling model's one query per sequence), where packing k and v would cost as much as
 // the products themselves.
 function rowsForward(out: usize, lse: usize, q: usize, k: usize, v: usize, mask: usize, useMask: i32,
-                                  B: i32, H: i32, T: i32, S: i32, D: i32, scale: f32, causal: i32): void {
+                                  B: i32, H: i32, T: i32, S: i32, D: i32, scale: f32, causal: i32,
+                                  qOffset: i32, kvStride: i32): void {
   const s = heap.alloc(<usize>max(S, 1) << 2);        // one row of scores, reused by every query
   for (let b = 0; b < B; b++) {
     const maskRow = at(mask, b * S);
     for (let h = 0; h < H; h++) {
       const bh = b * H + h;
-      const kh = at(k, bh * S * D), vh = at(v, bh * S * D);
+      const kh = at(k, bh * kvStride), vh = at(v, bh * kvStride);
       for (let t = 0; t < T; t++) {
         const row = bh * T + t;
         const qr = at(q, row * D), outr = at(out, row * D);
-        const kmax = keyLimit(t, S, causal);
+        const kmax = keyLimit(t, S, causal, qOffset);
         const m = rowScores(s, qr, kh, maskRow, useMask, kmax, D, scale);   // pass 1: scores, max
         memory.fill(outr, 0, <usize>D << 2);
         if (m == -Infinity) {                         // every key masked: out = 0, lse = +Infinity
@@ -158,20 +163,21 @@ function rowsForward(out: usize, lse: usize, q: usize, k: usize, v: usize, mask:
 /** Row-wise backward for few query rows (same math as the tiled one, without GEMMs). */
 function rowsBackward(dq: usize, dk: usize, dv: usize, q: usize, k: usize, v: usize,
                                    out: usize, lse: usize, dout: usize, mask: usize, useMask: i32,
-                                   B: i32, H: i32, T: i32, S: i32, D: i32, scale: f32, causal: i32): void {
+                                   B: i32, H: i32, T: i32, S: i32, D: i32, scale: f32, causal: i32,
+                                   qOffset: i32, kvStride: i32): void {
   for (let b = 0; b < B; b++) {
     const maskRow = at(mask, b * S);
     for (let h = 0; h < H; h++) {
       const bh = b * H + h;
-      const kh = at(k, bh * S * D), vh = at(v, bh * S * D);
-      const dkh = at(dk, bh * S * D), dvh = at(dv, bh * S * D);
+      const kh = at(k, bh * kvStride), vh = at(v, bh * kvStride);
+      const dkh = at(dk, bh * kvStride), dvh = at(dv, bh * kvStride);
       for (let t = 0; t < T; t++) {
         const row = bh * T + t;
         const L = load<f32>(at(lse, row));
         if (L == Infinity) continue;                  // every key masked: zero gradients
         const qr = at(q, row * D), dqr = at(dq, row * D), dor = at(dout, row * D);
         const Di = dot(dor, at(out, row * D), D);
-        const kmax = keyLimit(t, S, causal);
+        const kmax = keyLimit(t, S, causal, qOffset);
         for (let j = 0; j < kmax; j++) {
           if (masked(maskRow, useMask, j)) continue;
           const kj = at(kh, j * D);
@@ -190,8 +196,9 @@ function rowsBackward(dq: usize, dk: usize, dv: usize, q: usize, k: usize, v: us
 
 /** Tiled forward (see the file comment). */
 export function attention_forward(out: usize, lse: usize, q: usize, k: usize, v: usize, mask: usize, useMask: i32,
-                                  B: i32, H: i32, T: i32, S: i32, D: i32, scale: f32, causal: i32): void {
-  if (T < 4) { rowsForward(out, lse, q, k, v, mask, useMask, B, H, T, S, D, scale, causal); return; }
+                                  B: i32, H: i32, T: i32, S: i32, D: i32, scale: f32, causal: i32,
+                                  qOffset: i32, kvStride: i32): void {
+  if (T < 4) { rowsForward(out, lse, q, k, v, mask, useMask, B, H, T, S, D, scale, causal, qOffset, kvStride); return; }
   // D = 0 still has an lse (every score is 0: log of the visible key count), so no early return.
   const st = heap.alloc(<usize>(BR * max(S, 1)) << 2);   // one tile of scores / probabilities
   const ls = heap.alloc(<usize>BR << 2);                  // Σp per row of the tile
@@ -199,16 +206,16 @@ export function attention_forward(out: usize, lse: usize, q: usize, k: usize, v:
     const maskRow = at(mask, b * S);
     for (let h = 0; h < H; h++) {
       const bh = b * H + h;
-      const kh = at(k, bh * S * D), vh = at(v, bh * S * D);
+      const kh = at(k, bh * kvStride), vh = at(v, bh * kvStride);
       for (let t0 = 0; t0 < T; t0 += BR) {
-        const R = min(BR, T - t0), W = keyLimit(t0 + R - 1, S, causal);
+        const R = min(BR, T - t0), W = keyLimit(t0 + R - 1, S, causal, qOffset);
         const qt = at(q, (bh * T + t0) * D), ot = at(out, (bh * T + t0) * D);
         if (W <= 0) {                                   // no keys at all
           memory.fill(ot, 0, <usize>(R * D) << 2);
           for (let r = 0; r < R; r++) store<f32>(at(lse, bh * T + t0 + r), Infinity);
           continue;
         }
-        tileScores(st, qt, kh, maskRow, useMask, t0, R, W, S, D, scale, causal);
+        tileScores(st, qt, kh, maskRow, useMask, t0, R, W, S, D, scale, causal, qOffset);
         for (let r = 0; r < R; r++) {                   // p = exp(s − m) unnormalised; l per row
           const row = at(st, r * W), m = rowMax(row, W);
           if (m == -Infinity) {                         // every key masked: p = 0, lse = +Infinity
@@ -237,23 +244,24 @@ export function attention_forward(out: usize, lse: usize, q: usize, k: usize, v:
  *  dv += pᵀ·dout; dp = dout·vᵀ; ds = p ⊙ (dp − Di); dq += scale·ds·k; dk += scale·dsᵀ·q (five GEMMs per tile). */
 export function attention_backward(dq: usize, dk: usize, dv: usize, q: usize, k: usize, v: usize,
                                    out: usize, lse: usize, dout: usize, mask: usize, useMask: i32,
-                                   B: i32, H: i32, T: i32, S: i32, D: i32, scale: f32, causal: i32): void {
-  if (T < 4) { rowsBackward(dq, dk, dv, q, k, v, out, lse, dout, mask, useMask, B, H, T, S, D, scale, causal); return; }
+                                   B: i32, H: i32, T: i32, S: i32, D: i32, scale: f32, causal: i32,
+                                   qOffset: i32, kvStride: i32): void {
+  if (T < 4) { rowsBackward(dq, dk, dv, q, k, v, out, lse, dout, mask, useMask, B, H, T, S, D, scale, causal, qOffset, kvStride); return; }
   if (D <= 0 || S <= 0) return;
   const pt = heap.alloc(<usize>(BR * S) << 2), dst = heap.alloc(<usize>(BR * S) << 2);
   for (let b = 0; b < B; b++) {
     const maskRow = at(mask, b * S);
     for (let h = 0; h < H; h++) {
       const bh = b * H + h;
-      const kh = at(k, bh * S * D), vh = at(v, bh * S * D);
-      const dkh = at(dk, bh * S * D), dvh = at(dv, bh * S * D);
+      const kh = at(k, bh * kvStride), vh = at(v, bh * kvStride);
+      const dkh = at(dk, bh * kvStride), dvh = at(dv, bh * kvStride);
       for (let t0 = 0; t0 < T; t0 += BR) {
-        const R = min(BR, T - t0), W = keyLimit(t0 + R - 1, S, causal);
+        const R = min(BR, T - t0), W = keyLimit(t0 + R - 1, S, causal, qOffset);
         if (W <= 0) continue;
         const o = (bh * T + t0) * D;
         const qt = at(q, o), dqt = at(dq, o), dot_ = at(dout, o), ot = at(out, o);
         // in the forward pass this was: p = exp(s − m) / l, with lse = m + log l
-        tileScores(pt, qt, kh, maskRow, useMask, t0, R, W, S, D, scale, causal);
+        tileScores(pt, qt, kh, maskRow, useMask, t0, R, W, S, D, scale, causal, qOffset);
         for (let r = 0; r < R; r++) {
           const row = at(pt, r * W), L = load<f32>(at(lse, bh * T + t0 + r));
           if (L == Infinity) memory.fill(row, 0, <usize>W << 2);
@@ -288,16 +296,17 @@ export function attention_backward(dq: usize, dk: usize, dv: usize, q: usize, k:
 /** p [B,H,T,S] = the attention weights (zeros past the causal limit, at masked keys, and for a
  *  row whose keys are all masked). For inspection only; training never builds this. */
 export function attention_probs(p: usize, q: usize, k: usize, mask: usize, useMask: i32,
-                                B: i32, H: i32, T: i32, S: i32, D: i32, scale: f32, causal: i32): void {
+                                B: i32, H: i32, T: i32, S: i32, D: i32, scale: f32, causal: i32,
+                                qOffset: i32, kvStride: i32): void {
   for (let b = 0; b < B; b++) {
     const maskRow = at(mask, b * S);
     for (let h = 0; h < H; h++) {
       const bh = b * H + h;
-      const kh = at(k, bh * S * D);
+      const kh = at(k, bh * kvStride);
       for (let t = 0; t < T; t++) {
         const row = bh * T + t;
         const qr = at(q, row * D), pr = at(p, row * S);
-        const kmax = keyLimit(t, S, causal);
+        const kmax = keyLimit(t, S, causal, qOffset);
         const m = rowScores(pr, qr, kh, maskRow, useMask, kmax, D, scale);
         memory.fill(at(pr, kmax), 0, <usize>(S - kmax) << 2);
         if (m == -Infinity) {

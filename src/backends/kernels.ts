@@ -22,20 +22,26 @@ export interface Kernels<F, I> {
   softmax_backward(dx: F, y: F, dy: F, N: number, C: number): void;
 
   // attention.ts
-  /** out [B,H,T,D] = softmax(q·kᵀ·scale + masks)·v; q [B,H,T,D], k,v [B,H,S,D];
-   *  mask [B,S] (read only when useMask: 0 = padding); lse [B,H,T] receives each row's
-   *  log-sum-exp (+Infinity for a row whose keys are all masked: its output is zeros). */
+  /** out [B,H,T,D] = softmax(q·kᵀ·scale + masks)·v; q [B,H,T,D]; mask [B,S] (read only when
+   *  useMask: 0 = padding); lse [B,H,T] receives each row's log-sum-exp (+Infinity for a row whose
+   *  keys are all masked: its output is zeros). k, v: B·H blocks of S rows of D, block bh at
+   *  element bh·kvStride; kvStride is always explicit and ≥ S·D (S·D: contiguous [B,H,S,D];
+   *  Smax·D: the first S keys of a cache [B,H,Smax,D], read in place). causal: query t sits at
+   *  position t + qOffset (an integer ≥ 0) and sees keys 0..min(S, t + qOffset + 1) − 1; qOffset 0
+   *  is top-left (torch's is_causal), S − T bottom-right (a KV cache). */
   attention_forward(out: F, lse: F, q: F, k: F, v: F, mask: F, useMask: number,
                     B: number, H: number, T: number, S: number, D: number,
-                    scale: number, causal: number): void;
-  /** Accumulates dq, dk, dv given dout and the forward's out and lse (probabilities recomputed). */
+                    scale: number, causal: number, qOffset: number, kvStride: number): void;
+  /** Accumulates dq [B,H,T,D] and dk, dv (laid out as k and v, through the same kvStride) given
+   *  dout and the forward's out and lse (probabilities recomputed). */
   attention_backward(dq: F, dk: F, dv: F, q: F, k: F, v: F, out: F, lse: F, dout: F,
                      mask: F, useMask: number, B: number, H: number, T: number, S: number, D: number,
-                     scale: number, causal: number): void;
-  /** p [B,H,T,S] = the attention weights themselves (for inspection; never used in training). */
+                     scale: number, causal: number, qOffset: number, kvStride: number): void;
+  /** p [B,H,T,S] = the attention weights themselves (for inspection; never used in training);
+   *  k, qOffset and kvStride as in attention_forward. */
   attention_probs(p: F, q: F, k: F, mask: F, useMask: number,
                   B: number, H: number, T: number, S: number, D: number,
-                  scale: number, causal: number): void;
+                  scale: number, causal: number, qOffset: number, kvStride: number): void;
 
   // layout.ts
   /** q, k, v [B,H,T,D] ← qkv [B,T,3,H,D] (the QKV projection's rows: q heads, k heads, v heads). */

@@ -83,7 +83,7 @@ export class MultiHeadAttention {
       };
       heads(s.q, this.q!, x, T); heads(s.k, this.k!, kv, S); heads(s.v, this.v!, kv, S);
     }
-    k.attention_forward(s.att, s.lse, s.q, s.k, s.v, mask ?? 0, mask === null ? 0 : 1, B, H, T, S, Dh, this.scale, this.causal ? 1 : 0);
+    k.attention_forward(s.att, s.lse, s.q, s.k, s.v, mask ?? 0, mask === null ? 0 : 1, B, H, T, S, Dh, this.scale, this.causal ? 1 : 0, 0, S * Dh);
     k.merge_heads_forward(s.attm, s.att, B, T, H, Dh);
     this.out.forward(y, s.attm, B * T, into);
   }
@@ -97,7 +97,7 @@ export class MultiHeadAttention {
     k.merge_heads_backward(s.datt, s.dattm, B, T, H, Dh);
     be.zero(s.dq, B * T * d); be.zero(s.dk, B * S * d); be.zero(s.dv, B * S * d);
     k.attention_backward(s.dq, s.dk, s.dv, s.q, s.k, s.v, s.att, s.lse, s.datt, mask ?? 0, mask === null ? 0 : 1,
-      B, H, T, S, Dh, this.scale, this.causal ? 1 : 0);
+      B, H, T, S, Dh, this.scale, this.causal ? 1 : 0, 0, S * Dh);
     if (this.inProjWeight !== null) {
       be.zero(s.dqkv, B * T * 3 * d);
       k.split_heads_backward(s.dqkv, s.dq, s.dk, s.dv, B, T, H, Dh);
@@ -125,6 +125,6 @@ export class MultiHeadAttention {
   /** The attention weights [B,H,T,S] of the last forward, into p. */
   probs(p: Buf, mask: Buf | null): void {
     const s = this.#s!, { B, T, S } = this.#shape, { H, Dh } = this;
-    this.ps.rt.k.attention_probs(p, s.q, s.k, mask ?? 0, mask === null ? 0 : 1, B, H, T, S, Dh, this.scale, this.causal ? 1 : 0);
+    this.ps.rt.k.attention_probs(p, s.q, s.k, mask ?? 0, mask === null ? 0 : 1, B, H, T, S, Dh, this.scale, this.causal ? 1 : 0, 0, S * Dh);
   }
 }

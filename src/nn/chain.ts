@@ -166,13 +166,13 @@ export class AttentionPool implements Layer {
   forward(): void {
     const { be, k } = this.ps.rt, { B, T, mask } = this.#batch, d = this.d;
     for (let b = 0; b < B; b++) be.copy(be.sub(this.#q, b * d, d), this.weight.w, d);
-    k.attention_forward(this.#y.y, this.#lse, this.#q, this.#x.y, this.#x.y, mask, 1, B, 1, 1, T, d, 1, 0);
+    k.attention_forward(this.#y.y, this.#lse, this.#q, this.#x.y, this.#x.y, mask, 1, B, 1, 1, T, d, 1, 0, 0, T * d);
   }
 
   backward(): void {
     const { be, k } = this.ps.rt, { B, T, mask } = this.#batch, d = this.d, N = B * T;
     be.zero(this.#dq, B * d); be.zero(this.#dk, N * d); be.zero(this.#dv, N * d);
-    k.attention_backward(this.#dq, this.#dk, this.#dv, this.#q, this.#x.y, this.#x.y, this.#y.y, this.#lse, this.#y.dy, mask, 1, B, 1, 1, T, d, 1, 0);
+    k.attention_backward(this.#dq, this.#dk, this.#dv, this.#q, this.#x.y, this.#x.y, this.#y.y, this.#lse, this.#y.dy, mask, 1, B, 1, 1, T, d, 1, 0, 0, T * d);
     k.bias_backward(this.weight.g, this.#dq, B, d);   // q was the weight repeated: sum over the batch
     k.add_forward(this.#dk, this.#dk, this.#dv, N * d); // x was both keys and values
     k.add_forward(this.#x.dy, this.#x.dy, this.#dk, N * d);
@@ -181,6 +181,6 @@ export class AttentionPool implements Layer {
   /** The pooling weights [B,T] of the last forward, into p. */
   probs(p: Buf): void {
     const { B, T, mask } = this.#batch;
-    this.ps.rt.k.attention_probs(p, this.#q, this.#x.y, mask, 1, B, 1, 1, T, this.d, 1, 0);
+    this.ps.rt.k.attention_probs(p, this.#q, this.#x.y, mask, 1, B, 1, 1, T, this.d, 1, 0, 0, T * this.d);
   }
 }

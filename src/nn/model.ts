@@ -156,9 +156,9 @@ export class Model<C extends ModelConfig = ModelConfig> {
 
   /** Logits for token ids [B, T] (0 = padding): [B, classes], or [B, T, classes] for a model
    *  that labels every token. */
-  forward(tokens: ArrayLike<number>, shape: readonly [number, number] | number[]): Tensor;
-  forward(tokens: ArrayLike<number>, shape: readonly [number, number] | number[], options: { returnAttention: true }):
+  forward(tokens: ArrayLike<number>, shape: readonly [number, number] | number[], options: ForwardOptions & { returnAttention: true }):
     { logits: Tensor; attention: Tensor | Tensor[] };
+  forward(tokens: ArrayLike<number>, shape: readonly [number, number] | number[], options?: ForwardOptions & { returnAttention?: false }): Tensor;
   forward(tokens: ArrayLike<number>, shape: readonly [number, number] | number[], options?: ForwardOptions):
     Tensor | { logits: Tensor; attention: Tensor | Tensor[] };
   forward(tokens: ArrayLike<number>, shape: readonly [number, number] | number[], options: ForwardOptions = {}) {

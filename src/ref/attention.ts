@@ -1,8 +1,10 @@
 // Scaled dot-product attention reference: the oracle for assembly/kernels/attention.ts (same
-// names, argument order and row-wise algorithm, in f64). q, out, dq, dout [B,H,T,D]; k, v, dk, dv
-// [B,H,S,D]; lse [B,H,T]; mask [B,S] (0 = padding, read only when useMask); p [B,H,T,S].
-// causal: query t sees keys 0..t (top-left aligned, also when T ≠ S). A row whose keys are all
-// masked has out = 0, lse = +Infinity, zero weights and zero gradients.
+// names, argument order and row-wise algorithm, in f64). q, out, dq, dout [B,H,T,D]; lse [B,H,T];
+// mask [B,S] (0 = padding, read only when useMask); p [B,H,T,S]. k, v, dk, dv: B·H blocks of S
+// rows of D, block bh starting at bh·kvStride (≥ S·D: a cache [B,H,Smax,D] holding S valid keys
+// is read in place with kvStride = Smax·D). causal: query t sits at position t + qOffset and sees
+// keys 0..min(S, t + qOffset + 1) − 1 (qOffset 0: top-left, as torch's is_causal). A row whose
+// keys are all masked has out = 0, lse = +Infinity, zero weights and zero gradients.
 type F32 = Float32Array;
 
 function dot(a: F32, ao: number, b: F32, bo: number, D: number): number {
@@ -30,17 +32,25 @@ const F32_MAX = 3.4028234663852886e38;
  *  saturation is part of the op's definition, so every backend agrees on such rows. */
 const saturate = (s: number) => Math.min(Math.max(s, -F32_MAX), F32_MAX);
 
-const keyLimit = (t: number, S: number, causal: number) => (causal ? Math.min(S, t + 1) : S);
+const keyLimit = (t: number, S: number, causal: number, qOffset: number) => (causal ? Math.min(S, t + qOffset + 1) : S);
+
+/** The kernels trust their callers (the op layer validates); the twin checks what would make it
+ *  read or write outside k and v, so that a misuse fails here instead of silently aliasing heads. */
+function checkLayout(S: number, D: number, qOffset: number, kvStride: number): void {
+  if (!(Number.isInteger(qOffset) && qOffset >= 0)) throw new RangeError(`attention: qOffset ${qOffset} must be an integer ≥ 0`);
+  if (!(Number.isInteger(kvStride) && kvStride >= S * D)) throw new RangeError(`attention: kvStride ${kvStride} must be an integer ≥ S·D = ${S * D}`);
+}
 
 export function attention_forward(out: F32, lse: F32, q: F32, k: F32, v: F32, mask: F32, useMask: number,
                                   B: number, H: number, T: number, S: number, D: number,
-                                  scale: number, causal: number): void {
+                                  scale: number, causal: number, qOffset: number, kvStride: number): void {
+  checkLayout(S, D, qOffset, kvStride);
   const s = new Float64Array(S), acc = new Float64Array(D);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
-      const bh = b * H + h, ko = bh * S * D;
+      const bh = b * H + h, ko = bh * kvStride;
       for (let t = 0; t < T; t++) {
-        const row = bh * T + t, kmax = keyLimit(t, S, causal);
+        const row = bh * T + t, kmax = keyLimit(t, S, causal, qOffset);
         const m = rowScores(s, q, row * D, k, ko, mask, b * S, useMask, kmax, D, scale);
         if (m === -Infinity) {
           out.fill(0, row * D, row * D + D);
@@ -64,17 +74,18 @@ export function attention_forward(out: F32, lse: F32, q: F32, k: F32, v: F32, ma
 /** Accumulates dq, dk, dv (+=), recomputing p_j = exp(s_j − lse) from the forward's lse. */
 export function attention_backward(dq: F32, dk: F32, dv: F32, q: F32, k: F32, v: F32, out: F32, lse: F32,
                                    dout: F32, mask: F32, useMask: number, B: number, H: number, T: number,
-                                   S: number, D: number, scale: number, causal: number): void {
+                                   S: number, D: number, scale: number, causal: number, qOffset: number, kvStride: number): void {
+  checkLayout(S, D, qOffset, kvStride);
   const dkh = new Float64Array(S * D), dvh = new Float64Array(S * D), dqr = new Float64Array(D);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
-      const bh = b * H + h, ko = bh * S * D;
+      const bh = b * H + h, ko = bh * kvStride;
       dkh.fill(0);
       dvh.fill(0);
       for (let t = 0; t < T; t++) {
         const row = bh * T + t, L = lse[row], qo = row * D;
         if (L === Infinity) continue;
-        const Di = dot(dout, qo, out, qo, D), kmax = keyLimit(t, S, causal);
+        const Di = dot(dout, qo, out, qo, D), kmax = keyLimit(t, S, causal, qOffset);
         dqr.fill(0);
         for (let j = 0; j < kmax; j++) {
           if (useMask && mask[b * S + j] === 0) continue;
@@ -98,14 +109,15 @@ export function attention_backward(dq: F32, dk: F32, dv: F32, q: F32, k: F32, v:
 
 export function attention_probs(p: F32, q: F32, k: F32, mask: F32, useMask: number,
                                 B: number, H: number, T: number, S: number, D: number,
-                                scale: number, causal: number): void {
+                                scale: number, causal: number, qOffset: number, kvStride: number): void {
+  checkLayout(S, D, qOffset, kvStride);
   const s = new Float64Array(S);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const bh = b * H + h;
       for (let t = 0; t < T; t++) {
-        const row = bh * T + t, po = row * S, kmax = keyLimit(t, S, causal);
-        const m = rowScores(s, q, row * D, k, bh * S * D, mask, b * S, useMask, kmax, D, scale);
+        const row = bh * T + t, po = row * S, kmax = keyLimit(t, S, causal, qOffset);
+        const m = rowScores(s, q, row * D, k, bh * kvStride, mask, b * S, useMask, kmax, D, scale);
         p.fill(0, po, po + S);
         if (m === -Infinity) continue;
         let l = 0;
