@@ -7,6 +7,7 @@ export { attention_forward, attention_backward, attention_probs } from "./kernel
 export { split_heads_forward, split_heads_backward, merge_heads_forward, merge_heads_backward } from "./kernels/layout";
 export { layernorm_forward, layernorm_backward } from "./kernels/layernorm";
 export { gelu_forward, gelu_backward, gelu_erf_forward, gelu_erf_backward } from "./kernels/gelu";
+export { tanh_forward, tanh_backward } from "./kernels/tanh";
 export {
   embedding_forward, embedding_backward, bias_forward, bias_backward,
   mean_pool_forward, mean_pool_backward, token_mask, add_forward,

@@ -66,6 +66,12 @@ export interface Kernels<F, I> {
   gelu_erf_forward(y: F, x: F, n: number): void;
   gelu_erf_backward(dx: F, x: F, dy: F, n: number): void;
 
+  // tanh.ts
+  /** y = tanh(x) elementwise over n (y may alias x). */
+  tanh_forward(y: F, x: F, n: number): void;
+  /** dx += dy·(1 − y²) from the forward's output y, over n. */
+  tanh_backward(dx: F, y: F, dy: F, n: number): void;
+
   // embed.ts
   /** out[n,:] = weight[tokens[n],:]; out [N,C], weight [V,C], tokens [N]. */
   embedding_forward(out: F, tokens: I, weight: F, N: number, C: number): void;
@@ -115,6 +121,7 @@ export const KERNEL_NAMES = [
   'split_heads_forward', 'split_heads_backward', 'merge_heads_forward', 'merge_heads_backward',
   'layernorm_forward', 'layernorm_backward',
   'gelu_forward', 'gelu_backward', 'gelu_erf_forward', 'gelu_erf_backward',
+  'tanh_forward', 'tanh_backward',
   'embedding_forward', 'embedding_backward', 'bias_forward', 'bias_backward',
   'mean_pool_forward', 'mean_pool_backward', 'token_mask', 'add_forward',
   'cross_entropy', 'bce_with_logits',

@@ -10,6 +10,7 @@ import { bceWithLogits, crossEntropy } from './loss.js';
 import { crossEntropyIgnoreIndex, mseLoss } from './loss.js';
 import { matmul, type MatmulOptions } from './matmul.js';
 import { softmax, softmaxBackward } from './softmax.js';
+import { tanh, tanhBackward } from './tanh.js';
 
 export type { AdamwOptions, AttentionOptions, GeluOptions, MatmulOptions };
 
@@ -27,6 +28,8 @@ export function bindOps(ctx: Context) {
     layerNormBackward: (x: Tensor, gamma: Tensor, dy: Tensor, eps?: number) => layerNormBackward(ctx, x, gamma, dy, eps),
     gelu: (x: Tensor, options?: GeluOptions) => gelu(ctx, x, options),
     geluBackward: (x: Tensor, dy: Tensor, options?: GeluOptions) => geluBackward(ctx, x, dy, options),
+    tanh: (x: Tensor) => tanh(ctx, x),
+    tanhBackward: (y: Tensor, dy: Tensor) => tanhBackward(ctx, y, dy),
     crossEntropy: (logits: Tensor, labels: Int32Array | ArrayLike<number>) => crossEntropy(ctx, logits, labels),
     bceWithLogits: (logits: Tensor, targets: Float32Array | ArrayLike<number>) => bceWithLogits(ctx, logits, targets),
     adamw: (param: Tensor, grad: Tensor, m: Tensor, v: Tensor, options: AdamwOptions) => adamw(ctx, param, grad, m, v, options),

@@ -7,6 +7,7 @@ import { gelu, type GeluOptions } from './gelu.js';
 import { layerNorm } from './layernorm.js';
 import { matmul, type MatmulOptions } from './matmul.js';
 import { softmax } from './softmax.js';
+import { tanh } from './tanh.js';
 
 export function bindInferenceOps(ctx: Context) {
   return {
@@ -16,6 +17,7 @@ export function bindInferenceOps(ctx: Context) {
     attentionWeights: (q: Tensor, k: Tensor, options?: AttentionOptions) => attentionWeights(ctx, q, k, options),
     layerNorm: (x: Tensor, gamma: Tensor, beta: Tensor, eps?: number) => layerNorm(ctx, x, gamma, beta, eps),
     gelu: (x: Tensor, options?: GeluOptions) => gelu(ctx, x, options),
+    tanh: (x: Tensor) => tanh(ctx, x),
   };
 }
 

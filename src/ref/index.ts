@@ -5,6 +5,7 @@ export * from './attention.js';
 export * from './layout.js';
 export * from './layernorm.js';
 export * from './gelu.js';
+export * from './tanh.js';
 export * from './embed.js';
 export * from './loss.js';
 export * from './adamw.js';

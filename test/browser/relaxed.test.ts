@@ -74,6 +74,10 @@ async function parityInPage() {
     });
     both('gelu', () => [rand(2 * n).map((v) => v * 4), rand(2 * n)], (h, [x, dy]) =>
       [arr(h.ops.gelu(h.tensor(x, [2, n]))), arr(h.ops.geluBackward(h.tensor(x, [2, n]), h.tensor(dy, [2, n])))]);
+    both('tanh', () => [rand(2 * n).map((v) => v * 4), rand(2 * n)], (h, [x, dy]) => {
+      const y = h.ops.tanh(h.tensor(x, [2, n]));
+      return [y.toArray(), arr(h.ops.tanhBackward(y, h.tensor(dy, [2, n])))];
+    });
     const [T, S, D] = [n, (n * 7) % 11 + 1, (n % 9) + 1];
     for (const causal of [false, true]) {
       both(`attention${causal ? ' causal' : ''}`, () => [rand(2 * T * D), rand(2 * S * D), rand(2 * S * D), rand(2 * T * D)], (h, [q, k, v, dout]) => {

@@ -27,7 +27,7 @@ describe('heed/infer init()', () => {
   it('gives an inference context: forward ops, models and model files, no training methods', async () => {
     const c = await infer.init();
     expect(c.backend).toBe(c.features.relaxedSimd ? 'wasm-relaxed' : 'wasm');
-    expect(Object.keys(c.ops).sort()).toEqual(['attention', 'attentionWeights', 'gelu', 'layerNorm', 'matmul', 'softmax']);
+    expect(Object.keys(c.ops).sort()).toEqual(['attention', 'attentionWeights', 'gelu', 'layerNorm', 'matmul', 'softmax', 'tanh']);
     for (const m of ['adamwOptimizer', 'trainStep', 'fit']) expect(m in c, m).toBe(false);
     for (const m of ['adamwOptimizer', 'trainStep', 'fit']) expect(typeof (h as unknown as Record<string, unknown>)[m], m).toBe('function');
     const t = c.ops.softmax(c.tensor([1, 2, 3], [3]));

@@ -21,6 +21,7 @@ interface LayerNormCase {
   name: string; x: Enc; gamma: Enc; beta: Enc; dy: Enc; eps?: number; y: Enc; dx: Enc; dgamma: Enc; dbeta: Enc;
 }
 interface GeluCase { name: string; x: Enc; dy: Enc; y: Enc; dx: Enc }
+interface TanhCase { name: string; x: Enc; dy: Enc; y: Enc; dx: Enc }
 interface CrossEntropyCase { name: string; logits: Enc; labels: number[]; loss: number; dlogits: Enc }
 interface BceCase { name: string; logits: Enc; targets: number[]; loss: number; dlogits: Enc }
 interface CrossEntropyIgnoreIndexCase { name: string; logits: Enc; labels: number[]; ignoreIndex: number; loss: number; dlogits: Enc }
@@ -34,7 +35,7 @@ interface Fixtures {
   meta: Record<string, unknown>;
   matmul: MatmulCase[]; softmax: SoftmaxCase[]; attention: AttentionCase[]; layerNorm: LayerNormCase[];
   gelu: GeluCase[]; crossEntropy: CrossEntropyCase[]; bceWithLogits: BceCase[]; adamw: AdamwCase[];
-  crossEntropyIgnoreIndex: CrossEntropyIgnoreIndexCase[]; mseLoss: MseCase[];
+  crossEntropyIgnoreIndex: CrossEntropyIgnoreIndexCase[]; mseLoss: MseCase[]; tanh: TanhCase[];
 }
 
 const fx: Fixtures = JSON.parse(readFileSync(new URL('../fixtures/ops.json', import.meta.url), 'utf8'));
@@ -139,6 +140,22 @@ describe.each(ALL_BACKENDS)('PyTorch fixtures on %s', async (backend) => {
 
   it.each(names(fx.gelu))('geluBackward %s', (_, c) => scoped((t, keep) => {
     check('dx', keep(h.ops.geluBackward(t(c.x), t(c.dy))), c.dx);
+  }));
+
+  // tanh's values in (−1, 1) are within 2 ulps everywhere (test/ops/tanh.test.ts); the special-values
+  // case also pins ±0, ±1 far out and at ±Infinity exactly. tanhBackward gets PyTorch's y, as
+  // softmaxBackward does.
+  it.each(names(fx.tanh))('tanh %s', (_, c) => scoped((t, keep) => {
+    const y = keep(h.ops.tanh(t(c.x)));
+    check('y', y, c.y, 0, 2.4e-7);
+    const want = dec(c.y), x = dec(c.x), got = y.toArray();
+    x.forEach((v, i) => {
+      if (v === 0 || !Number.isFinite(v) || Math.abs(v) >= 10) expect(Object.is(got[i], want[i]), `tanh(${v}) = ${got[i]}`).toBe(true);
+    });
+  }));
+
+  it.each(names(fx.tanh))('tanhBackward %s', (_, c) => scoped((t, keep) => {
+    check('dx', keep(h.ops.tanhBackward(t(c.y), t(c.dy))), c.dx, 1e-30, 4e-7);
   }));
 
   it.each(names(fx.crossEntropy))('crossEntropy %s', (_, c) => scoped((t, keep) => {
