@@ -27,8 +27,10 @@ export type { Features } from './backends/wasm.js';
 export type { TransformerOptions } from './nn/families/transformer.js';
 export type { PoolingOptions } from './nn/families/pooling.js';
 export type { TaggerOptions } from './nn/families/tagger.js';
-export type { Model, ModelConfig, TransformerConfig, PoolingConfig, TaggerConfig, TransformerClassifier, AttentionPoolingClassifier, TokenClassifier, StateDict, ForwardOptions } from './nn/model.js';
+export type { Model, ModelConfig, TransformerConfig, PoolingConfig, TaggerConfig, BertConfig, TransformerClassifier, AttentionPoolingClassifier, TokenClassifier, BertClassifier, StateDict, ForwardOptions } from './nn/model.js';
 export type { TargetKind } from './nn/targets.js';
+export type { BertOptions } from './nn/families/bert.js';
+export type { HfCheckpoint, LoadPretrainedOptions, Pretrained } from './io/hf.js';
 export type { LoadedModel, ModelFileExtras } from './io/model-file.js';
 
 /** Creates an inference context: one backend with its own memory, tensors and models. The options

@@ -12,6 +12,7 @@ import { taggerFamily, type TaggerOptions } from './nn/families/tagger.js';
 import { transformerFamily, type TransformerOptions } from './nn/families/transformer.js';
 import { Model, type AttentionPoolingClassifier, type BertClassifier, type TokenClassifier, type TransformerClassifier } from './nn/model.js';
 import { loadModel, saveModel, type LoadedModel, type ModelFileExtras } from './io/model-file.js';
+import { loadPretrained, toPretrained, type HfCheckpoint, type LoadPretrainedOptions, type Pretrained } from './io/hf.js';
 import type { TokenizerJSON } from './data/tokenizer.js';
 
 /** One init() of heed/infer: a backend with its own storage (one WebAssembly instance and memory for
@@ -135,6 +136,21 @@ export class InferenceContext {
    *  and gives the Tokenizer back (a HeedError names the field at fault); `loadClassifier` does both. */
   loadModel(bytes: Uint8Array): LoadedModel & { tokenizer: TokenizerJSON | null } {
     return this.atomic(() => loadModel(this, bytes)) as LoadedModel & { tokenizer: TokenizerJSON | null };
+  }
+
+  /** A bertClassifier from a Hugging Face checkpoint's config.json and model.safetensors (F32,
+   *  F16 or BF16): a BertForSequenceClassification as it is, or a base BertModel with a new
+   *  classifier of `options.classes`. Unsupported architectures and options are a HeedError
+   *  naming the key and value; nothing is left behind on failure. */
+  loadPretrained(files: HfCheckpoint, options?: LoadPretrainedOptions): Pretrained {
+    return this.atomic(() => loadPretrained(this, files, options));
+  }
+
+  /** A bertClassifier as a Hugging Face checkpoint: config.json text and model.safetensors
+   *  bytes that transformers' BertForSequenceClassification.from_pretrained loads. */
+  toPretrained(model: BertClassifier, labels?: readonly string[]): { config: string; weights: Uint8Array } {
+    this.ownModel(model);
+    return toPretrained(model, labels);
   }
 
   /** @internal */

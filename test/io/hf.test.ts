@@ -106,7 +106,7 @@ describe('Hugging Face checkpoints: base models, the way back, and what is refus
     expect(() => loadPretrained(h, bad({ hidden_act: 'relu' }))).toThrow(/hidden_act "relu" is not supported/);
     expect(() => loadPretrained(h, bad({ position_embedding_type: 'relative_key' }))).toThrow(/position_embedding_type "relative_key" is not supported/);
     expect(() => loadPretrained(h, bad({ hidden_size: 32 }))).toThrow(HeedError);
-    expect(() => loadPretrained(h, bad({ num_hidden_layers: 3 }))).toThrow(/tensor 'bert.encoder.layer.2.attention.self.query.weight' is missing/);
+    expect(() => loadPretrained(h, bad({ num_hidden_layers: 3 }))).toThrow(/tensor "bert.encoder.layer.2.attention.self.query.weight" is missing/);
     expect(() => loadPretrained(h, classifier, { classes: 5 })).toThrow(/classifier.weight has 3 rows but classes is 5/);
     expect(h.memory().allocatedBytes).toBe(before);
   });
