@@ -143,6 +143,11 @@ export class Sequential implements Layer {
     for (const l of this.layers) l.forward();
   }
 
+  /** The output of layer i in the current plan. */
+  outputOf(i: number): Act {
+    return this.#outs[i];
+  }
+
   backward(): void {
     const be = this.#rt!.be;
     for (let i = this.layers.length - 1; i >= 0; i--) {

@@ -49,6 +49,9 @@ export interface Net {
   attentionList: boolean;
   /** What a batch holds besides token ids: 'tokens+types' adds token type (segment) ids [B,T]. */
   input?: 'tokens' | 'tokens+types';
+  /** The encoder's output [B·T, d] in the current plan (what embeddings pool), for families that
+   *  have one. */
+  features?: () => Act;
 }
 
 /** A model family: validates its config, builds its layers (registering parameters in PyTorch's
@@ -178,6 +181,21 @@ export class Model<C extends ModelConfig = ModelConfig> {
         return w;
       });
       return { logits, attention: this.#net.attentionList ? maps : maps[0] };
+    });
+  }
+
+  /** The encoder's last hidden states [B, T, d] for token ids [B, T] (Hugging Face's
+   *  last_hidden_state; what sentence embeddings pool). */
+  hiddenStates(tokens: ArrayLike<number>, shape: readonly [number, number] | number[], options: Pick<ForwardOptions, 'typeIds'> = {}): Tensor {
+    if (!this.#net.features) throw new HeedError(`hiddenStates: a ${this.config.kind} model has no per-token encoder output`);
+    const { B, T, ids } = this.readTokens(tokens, shape);
+    const types = options?.typeIds === undefined ? null : this.#readTypes(options.typeIds, B, T);
+    const p = this.#planFor(ids, B, T, types);
+    this.runForward(p, B, T);
+    return this.ctx.atomic(() => {
+      const f = this.#net.features!(), h = this.ctx.empty([B, T, f.width]);
+      if (h.size > 0) this.be.copy(h.buf, f.y, h.size);
+      return h;
     });
   }
 

@@ -16,7 +16,7 @@ const text = (p: string) => readFileSync(new URL(p, dir), 'utf8');
 interface Enc { shape: number[]; data: number[] }
 const fx = JSON.parse(text('expected.json')) as {
   names: string[]; shape: [number, number]; tokens: number[]; types: number[]; labels: number[];
-  logits: Enc; loss: number; grads: Record<string, Enc>; logitsF16: Enc;
+  logits: Enc; hidden: Enc; loss: number; grads: Record<string, Enc>; logitsF16: Enc;
   train: { lr: number; weightDecay: number; clipNorm: number; losses: number[]; final: Record<string, Enc>; losses64: number[]; final64: Record<string, Enc> };
 };
 const classifier = { config: text('classifier/config.json'), weights: file('classifier/model.safetensors') };
@@ -34,6 +34,10 @@ describe.each(['wasm', 'wasm-scalar', 'js'] as const)('a Hugging Face BERT check
     const logits = model.forward(fx.tokens, [B, T], { typeIds: fx.types });
     expectClose(logits.toArray(), fx.logits.data, 2e-5, 2e-4);
     logits.dispose();
+    const hidden = model.hiddenStates(fx.tokens, [B, T], { typeIds: fx.types });   // HF's last_hidden_state
+    expect(hidden.shape).toEqual(fx.hidden.shape);
+    expectClose(hidden.toArray(), fx.hidden.data, 2e-5, 2e-4);
+    hidden.dispose();
     const p = model.prepare(fx.tokens, B, T, fx.types);
     h.be.zero(model.grads, model.layout.total);
     model.runForward(p, B, T);

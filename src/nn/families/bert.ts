@@ -71,8 +71,10 @@ export const bertFamily: Family<BertConfig> = {
     }));
     const pooler = new Dense(new Linear(ps, 'bert.pooler.dense', d, d, init));
     const classifier = new Dense(new Linear(ps, 'classifier', d, c.classes, init));
+    const root = new Sequential([embed, ...blocks, new ClsPool(ps), pooler, new Tanh(ps), classifier]);
     return {
-      root: new Sequential([embed, ...blocks, new ClsPool(ps), pooler, new Tanh(ps), classifier]),
+      root,
+      features: () => root.outputOf(blocks.length),
       maxLen: c.maxLen,
       attention: (B, T) => blocks.map((b) => ({ shape: [B, c.heads, T, T], write: (p) => b.attentionProbs(p) })),
       attentionList: true,

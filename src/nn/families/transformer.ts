@@ -78,8 +78,10 @@ export const transformerFamily: Family<TransformerConfig> = {
   build(ps, c): Net {
     const { embed, blocks, norm } = encoderLayers(ps, c);
     const head = new Dense(new Linear(ps, 'head', c.dModel, c.classes));
+    const root = new Sequential([embed, ...blocks, norm, new MeanPool(ps), head]);
     return {
-      root: new Sequential([embed, ...blocks, norm, new MeanPool(ps), head]),
+      root,
+      features: () => root.outputOf(blocks.length + 1),
       maxLen: c.maxLen,
       attention: (B, T) => blocks.map((b) => ({ shape: [B, c.heads, T, T], write: (p) => b.attentionProbs(p) })),
       attentionList: true,
