@@ -5,7 +5,7 @@ import { checkBytes } from './backends/bytes.js';
 import type { Kernels } from './backends/kernels.js';
 import type { Features } from './backends/wasm.js';
 import { HeedError, fmtShape, validShape } from './errors.js';
-import { bindInferenceOps, type InferenceOps } from './ops/inference.js';
+import { bindInferenceOps, type InferenceOps } from './ops/forward.js';
 import { Tensor } from './tensor.js';
 import { AttentionPoolingClassifier, type PoolingOptions } from './nn/pooling.js';
 import { TransformerClassifier, type TransformerOptions } from './nn/transformer.js';
