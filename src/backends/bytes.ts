@@ -25,6 +25,11 @@ export function checkBytes(what: string, bytes: number, dtype: DType): void {
   }
 }
 
+/** Throws unless byte address `at` is on `dtype`'s alignment (reading a buffer as another dtype). */
+export function checkAligned(what: string, at: number, dtype: DType): void {
+  if (at % DTYPE_BYTES[dtype] !== 0) throw new HeedError(`${what}: byte ${String(at)} is not on a ${dtype} element boundary (${DTYPE_BYTES[dtype]} bytes)`);
+}
+
 /** Throws unless a view of `bytes` bytes at `byteOffset` is whole `dtype` elements on their own
  *  alignment, inside a parent of `parentBytes` bytes (when known: wasm pointers carry no length). */
 export function checkView(byteOffset: number, bytes: number, dtype: DType, parentBytes?: number): void {

@@ -1,5 +1,5 @@
 import { DTYPE_ARRAY, DTYPE_BYTES, elementShorthands, type AnyBuf, type Backend, type DType, type DTypeArrays } from './backend.js';
-import { checkBytes, checkView } from './bytes.js';
+import { checkAligned, checkBytes, checkView } from './bytes.js';
 import type { Kernels } from './kernels.js';
 import * as ref from '../ref/index.js';
 
@@ -12,6 +12,7 @@ type Arr = DTypeArrays[DType];
 function as<D extends DType>(buf: AnyBuf, dtype: D): DTypeArrays[D] {
   const a = buf as Arr, Ctor = DTYPE_ARRAY[dtype];
   if (a instanceof Ctor) return a as DTypeArrays[D];
+  checkAligned(`a ${dtype} view`, a.byteOffset, dtype);
   return new Ctor(a.buffer as ArrayBuffer, a.byteOffset, Math.floor(a.byteLength / DTYPE_BYTES[dtype]));
 }
 

@@ -1,7 +1,7 @@
 import { instantiate } from '@assemblyscript/loader';
 import { HeedError } from '../errors.js';
 import { DTYPE_ARRAY, DTYPE_BYTES, DTYPES, elementShorthands, type AnyBuf, type Backend, type BackendName, type DType, type DTypeArrays } from './backend.js';
-import { checkBytes, checkView } from './bytes.js';
+import { checkAligned, checkBytes, checkView } from './bytes.js';
 import { KERNEL_NAMES, type Kernels } from './kernels.js';
 
 // Feature probes: the smallest modules that use each feature. SIMD and relaxed SIMD are probed with
@@ -130,9 +130,11 @@ export async function wasmBackend(module: WebAssembly.Module, expected?: Backend
       return (p as number) + byteOffset;
     },
     writeAs: <D extends DType>(p: AnyBuf, dtype: D, data: ArrayLike<number>, offset = 0) => {
+      checkAligned('writeAs', p as number, dtype);
       as(dtype).set(data, (p as number) / DTYPE_BYTES[dtype] + offset);
     },
     readAs: <D extends DType>(p: AnyBuf, dtype: D, n: number, offset = 0) => {
+      checkAligned('readAs', p as number, dtype);
       const s = (p as number) / DTYPE_BYTES[dtype] + offset;
       return as(dtype).slice(s, s + n) as DTypeArrays[D];
     },

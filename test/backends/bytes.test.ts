@@ -62,6 +62,9 @@ describe.each(ALL_BACKENDS)('%s: byte-level storage', (name) => {
     be.copyBytes(be.view(f, 0, 8, 'f32'), be.view(f, 24, 8, 'f32'), 8);
     be.zeroBytes(be.view(f, 28, 4, 'f32'), 4);
     expect(Array.from(be.read(f, 8))).toEqual([7, 8, 3, 4, 5, 6, 7, 0]);
+    // Read as another dtype, a view must sit on that dtype's boundary: a HeedError, not shifted bytes.
+    expect(() => be.readAs(i8, 'i32', 1)).toThrow(HeedError);
+    expect(() => be.writeAs(i8, 'i16', [1])).toThrow(/not on a i16 element boundary/);
     be.free(buf); be.free(f);
   });
 
