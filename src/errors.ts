@@ -61,11 +61,6 @@ export function checkFinitePositive(name: string, v: unknown): number {
   return v;
 }
 
-export function checkFinite(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new HeedError(`${name} must be a finite number, got ${String(v)}`);
-  return v;
-}
-
 /** Throws unless v is a positive integer; the message names the owner and the option. */
 export function checkPositiveInt(owner: string, name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new HeedError(`${owner}: ${name} must be a positive integer, got ${String(v)}`);

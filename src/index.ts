@@ -31,7 +31,7 @@ export type { StepOptions } from './nn/step.js';
 export type { StepInfo, EpochInfo, TrainResult, Schedule } from './train/loop.js';
 export type { InitOptions } from './init.js';
 export type { InferenceContext } from './inference-context.js';
-export type { InferenceOps } from './ops/inference.js';
+export type { InferenceOps } from './ops/forward.js';
 export type { MatmulOptions, AttentionOptions, AdamwOptions, GeluOptions } from './ops/index.js';
 export type { AttentionSaved } from './ops/attention.js';
 export type { OptimizerState } from './worker/protocol.js';

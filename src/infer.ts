@@ -19,7 +19,7 @@ export { loadClassifier, type Classifier } from './infer/classifier.js';
 export { explanationHtml, rollout, type Explanation, type Prediction } from './infer/explain.js';
 export { probabilities } from './infer/probabilities.js';
 export type { InferenceContext } from './inference-context.js';
-export type { InferenceOps } from './ops/inference.js';
+export type { InferenceOps } from './ops/forward.js';
 export type { MatmulOptions, AttentionOptions, GeluOptions } from './ops/index.js';
 export type { InitOptions } from './init.js';
 export type { BackendName } from './backends/backend.js';

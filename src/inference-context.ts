@@ -1,10 +1,11 @@
 // A heed context without training code: what heed/infer's init() returns and what the full
 // library's Context builds on. Tensors, forward ops, models, model files, memory accounting.
-import { MAX_ELEMENTS, isPlannable, type Backend, type BackendName, type Buf, type IBuf } from './backends/backend.js';
+import { MAX_ELEMENTS, isPlannable, type AnyBuf, type Backend, type BackendName, type Buf, type IBuf } from './backends/backend.js';
+import { checkBytes } from './backends/bytes.js';
 import type { Kernels } from './backends/kernels.js';
 import type { Features } from './backends/wasm.js';
 import { HeedError, fmtShape, validShape } from './errors.js';
-import { bindInferenceOps, type InferenceOps } from './ops/inference.js';
+import { bindInferenceOps, type InferenceOps } from './ops/forward.js';
 import { Tensor } from './tensor.js';
 import { bertFamily, type BertOptions } from './nn/families/bert.js';
 import { poolingFamily, type PoolingOptions } from './nn/families/pooling.js';
@@ -47,7 +48,7 @@ export class InferenceContext {
     this.ops = Object.fromEntries(Object.entries(ops).map(([name, f]) => [name, (...a: unknown[]) => this.atomic(() => f(...a))])) as InferenceOps;
   }
 
-  #region: { bufs: Set<Buf | IBuf>; tensors: Tensor[] } | null = null;
+  #region: { bufs: Set<AnyBuf>; tensors: Tensor[] } | null = null;
 
   /** @internal Runs fn; if it throws, frees every buffer and tensor allocated in this context during
    *  fn that is still live. For constructors and stateless ops only (whatever they allocate is
@@ -55,7 +56,7 @@ export class InferenceContext {
    *  leave its parameter block behind. */
   atomic<R>(fn: () => R): R {
     if (this.#region !== null) return fn();
-    const region = { bufs: new Set<Buf | IBuf>(), tensors: [] as Tensor[] };
+    const region = { bufs: new Set<AnyBuf>(), tensors: [] as Tensor[] };
     this.#region = region;
     this.#metered.region = region.bufs;
     try {
@@ -223,7 +224,7 @@ export class InferenceContext {
 
   /** @internal a buffer allocated during an atomic() region that a long-lived object keeps (a
    *  model's activation arena): a later failure in the region must not free it under its owner. */
-  keep(buf: Buf | IBuf): void {
+  keep(buf: AnyBuf): void {
     this.#metered.region?.delete(buf);
   }
 
@@ -242,7 +243,7 @@ interface MeteredBackend extends Backend {
   allocatedBytes(): number;
   readonly maxBytes: number | undefined;
   /** While set, every allocation is added here and every free removed (Context.atomic). */
-  region: Set<Buf | IBuf> | null;
+  region: Set<AnyBuf> | null;
 }
 
 const fmtBytes = (n: number): string => `${n.toLocaleString('en')} bytes`;
@@ -256,18 +257,20 @@ function metered(be: Backend, maxBytes: number | undefined): MeteredBackend {
   // can still be garbage-collected as before.
   const ptrs = new Map<number, number>(), arrays = new WeakMap<object, number>();
   let allocated = 0;
-  const take = <B extends Buf | IBuf>(n: number, fn: (n: number) => B): B => {
-    // The last line of defence: callers bound their sizes with a message naming the shape, but no
-    // size that would wrap (negative, fractional, past i32) ever reaches a backend.
+  // The last line of defence: callers bound their sizes with a message naming the shape, but no
+  // size that would wrap (negative, fractional, past i32) ever reaches a backend.
+  const elements = (n: number): number => {
     if (!isPlannable(n)) throw new HeedError(`out of memory: a request for ${String(n)} elements, more than one buffer can hold (${MAX_ELEMENTS}); nothing was allocated`);
-    const bytes = n * 4;
+    return n * 4;
+  };
+  const take = <B extends AnyBuf>(bytes: number, fn: () => B): B => {
     if (maxBytes !== undefined && allocated + bytes > maxBytes) {
       throw new HeedError(`out of memory: a request for ${fmtBytes(bytes)} would bring heed's memory to ${fmtBytes(allocated + bytes)}, ` +
         `over the cap of ${fmtBytes(maxBytes)} (init({ maxMemoryMB: ${maxBytes / 2 ** 20} })); nothing was allocated`);
     }
     let buf: B;
     try {
-      buf = fn(n);
+      buf = fn();
     } catch (e) {
       if (e instanceof HeedError) throw e;
       throw new HeedError(`out of memory: could not allocate ${fmtBytes(bytes)} (${e instanceof Error ? e.message : String(e)})`, { cause: e });
@@ -279,8 +282,11 @@ function metered(be: Backend, maxBytes: number | undefined): MeteredBackend {
   };
   const m: MeteredBackend = {
     ...be,
-    alloc: (n) => take(n, be.alloc),
-    allocInt: (n) => take(n, be.allocInt),
+    // Every allocation goes through here, whichever shorthand asked: the spread above would
+    // otherwise let be's own shorthands reach be.allocBytes unmetered.
+    allocBytes: (bytes, dtype) => { checkBytes('allocBytes', bytes, dtype); return take(bytes, () => be.allocBytes(bytes, dtype)); },
+    alloc: (n) => take(elements(n), () => be.alloc(n)),
+    allocInt: (n) => take(elements(n), () => be.allocInt(n)),
     free: (buf) => {
       const bytes = typeof buf === 'number' ? ptrs.get(buf) : arrays.get(buf);
       if (bytes !== undefined) {

@@ -1,6 +1,7 @@
 import { instantiate } from '@assemblyscript/loader';
 import { HeedError } from '../errors.js';
-import type { Backend, BackendName, Buf, IBuf } from './backend.js';
+import { DTYPE_ARRAY, DTYPE_BYTES, DTYPES, elementShorthands, type AnyBuf, type Backend, type BackendName, type DType, type DTypeArrays } from './backend.js';
+import { checkAligned, checkBytes, checkView } from './bytes.js';
 import { KERNEL_NAMES, type Kernels } from './kernels.js';
 
 // Feature probes: the smallest modules that use each feature. SIMD and relaxed SIMD are probed with
@@ -57,9 +58,6 @@ export function compiledModule(name: WasmBuild, source: WasmSource): Promise<Web
   return m;
 }
 
-// wasm32 addresses stop at 4 GiB; a larger request must fail here, not wrap around in the ABI.
-const MAX_ALLOC_BYTES = 2 ** 32 - 2 ** 16;
-
 interface RawExports {
   memory: WebAssembly.Memory;
   alloc(bytes: number): number;
@@ -98,14 +96,16 @@ export async function wasmBackend(module: WebAssembly.Module, expected?: Backend
   const memory = raw.memory;
   // Views are re-created whenever memory.grow has replaced the buffer: a stale view reads zeros.
   let buffer: ArrayBuffer | null = null;
-  let f32 = new Float32Array(0), i32 = new Int32Array(0);
+  let f32: Float32Array = new Float32Array(0);
+  const typed = {} as { [D in DType]: DTypeArrays[D] };
   const views = () => {
     if (memory.buffer !== buffer) {
       buffer = memory.buffer as ArrayBuffer;
-      f32 = new Float32Array(buffer);
-      i32 = new Int32Array(buffer);
+      for (const d of DTYPES) (typed as Record<DType, unknown>)[d] = new DTYPE_ARRAY[d](buffer);
+      f32 = typed.f32;
     }
   };
+  const as = <D extends DType>(dtype: D): DTypeArrays[D] => { views(); return typed[dtype]; };
   const k = {} as Record<string, (...a: number[]) => number>;
   for (const kn of KERNEL_NAMES) {
     const fn = raw[kn] as (...a: number[]) => number;
@@ -113,32 +113,46 @@ export async function wasmBackend(module: WebAssembly.Module, expected?: Backend
       try { return fn(...a); } catch (e) { throw asHeedError(e, kn); }
     };
   }
-  const alloc = (n: number): number => {
-    const bytes = n * 4;
-    if (bytes > MAX_ALLOC_BYTES) {
-      throw new HeedError(`out of memory: ${bytes} bytes asked for, more than 32-bit WebAssembly memory can hold (4 GiB)`);
-    }
-    let p: number;
-    try { p = raw.alloc(bytes); } catch (e) {
-      throw new HeedError(`out of memory: could not allocate ${bytes} bytes of linear memory (${memory.buffer.byteLength} in use)`, { cause: e });
-    }
-    raw.fill_zero(p, bytes);
-    return p;
+  // Pointers are byte addresses, and the allocator (TLSF) starts every block on 16 bytes, so a
+  // pointer of any dtype is an element index times that dtype's size.
+  const byteLevel = {
+    allocBytes: <D extends DType>(bytes: number, dtype: D): number => {
+      checkBytes('allocBytes', bytes, dtype);
+      let p: number;
+      try { p = raw.alloc(bytes); } catch (e) {
+        throw new HeedError(`out of memory: could not allocate ${bytes} bytes of linear memory (${memory.buffer.byteLength} in use)`, { cause: e });
+      }
+      raw.fill_zero(p, bytes);
+      return p;
+    },
+    view: <D extends DType>(p: AnyBuf, byteOffset: number, bytes: number, dtype: D): number => {
+      checkView(byteOffset, bytes, dtype);
+      return (p as number) + byteOffset;
+    },
+    writeAs: <D extends DType>(p: AnyBuf, dtype: D, data: ArrayLike<number>, offset = 0) => {
+      checkAligned('writeAs', p as number, dtype);
+      as(dtype).set(data, (p as number) / DTYPE_BYTES[dtype] + offset);
+    },
+    readAs: <D extends DType>(p: AnyBuf, dtype: D, n: number, offset = 0) => {
+      checkAligned('readAs', p as number, dtype);
+      const s = (p as number) / DTYPE_BYTES[dtype] + offset;
+      return as(dtype).slice(s, s + n) as DTypeArrays[D];
+    },
+    zeroBytes: (p: AnyBuf, bytes: number) => raw.fill_zero(p as number, bytes),
+    copyBytes: (d: AnyBuf, s: AnyBuf, bytes: number) => raw.copy_bytes(d as number, s as number, bytes),
   };
   return {
     name,
     k: k as unknown as Kernels<number, number>,
-    alloc,
-    allocInt: alloc,
+    ...byteLevel,
+    ...elementShorthands(byteLevel),
     free: (p) => raw.free(p as number),
+    // The f32 paths the models run every step stay direct.
     write: (p, data, offset = 0) => { views(); f32.set(data, ((p as number) >>> 2) + offset); },
-    writeInt: (p, data) => { views(); i32.set(data, (p as number) >>> 2); },
     read: (p, n, offset = 0) => { views(); const s = ((p as number) >>> 2) + offset; return f32.slice(s, s + n); },
     readInto: (p, dst, offset = 0) => { views(); const s = ((p as number) >>> 2) + offset; dst.set(f32.subarray(s, s + dst.length)); },
-    zero: (p, n) => raw.fill_zero(p as number, n * 4),
-    copy: (d, s, n) => raw.copy_bytes(d as number, s as number, n * 4),
     sub: (p, offset) => (p as number) + offset * 4,
     subInt: (p, offset) => (p as number) + offset * 4,
     reservedBytes: () => memory.buffer.byteLength,
-  } satisfies Backend & { alloc(n: number): Buf; allocInt(n: number): IBuf };
+  } satisfies Backend;
 }

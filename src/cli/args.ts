@@ -1,7 +1,7 @@
 // Flag parsing on node:util parseArgs, with values checked and converted here so that a bad value
 // is a usage error (exit 2) that names the flag.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { checkDelimiter } from '../io/csv.js';
+import { checkDelimiter } from '../io/csv-parser.js';
 
 /** A mistake in how heed was called: exit code 2. */
 export class UsageError extends Error {

@@ -5,9 +5,8 @@ import { dirname } from 'node:path';
 import { notRegularFile, removeStaleTemps, writeFileAtomic } from '../io/atomic.js';
 import { HeedError } from '../errors.js';
 import type { InferenceContext as Context } from '../inference-context.js';
-import { loadClassifier, POOLING_MAX_LEN, type Classifier } from '../infer/classifier.js';
+import { loadClassifier, type Classifier } from '../infer/classifier.js';
 
-export { POOLING_MAX_LEN };
 
 /** A model file's model, tokenizer and labels (see loadClassifier: the same checks and messages). */
 export function loadModelFile(h: Context, path: string): Classifier {
@@ -29,13 +28,6 @@ export function fsProblem(e: unknown): string {
     ENOTREGULAR: 'not a regular file (heed replaces only regular files)',
   };
   return (typeof err?.code === 'string' && known[err.code]) || String(err?.message ?? e).split('\n')[0];
-}
-
-/** Reads all of stdin as text. */
-export async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Fails early, before any work, when the output file given with `flag` cannot be written: its

@@ -2,7 +2,7 @@
 // to (attention rollout for the transformer, the pooling weights for the pooling model; see
 // src/infer/explain.ts, which heed/infer shares).
 import { resolve } from 'node:path';
-import { explanationHtml, rollout, type Explanation } from '../infer/explain.js';
+import { explanationHtml } from '../infer/explain.js';
 import { init } from '../infer.js';
 import { parse, UsageError } from './args.js';
 import { checkOutputPath, fileFlag, loadModelFile, writeOrFail } from './common.js';
@@ -10,8 +10,6 @@ import type { Io } from './main.js';
 import { bar, heat, jsonLine, printable, useColor } from './ui.js';
 
 const HELP = `usage: heed explain <model.safetensors> <text> [--html FILE] [--json]\n`;
-
-export { explanationHtml, rollout, type Explanation };
 
 export async function explain(args: string[], io: Io): Promise<number> {
   const { values: v, positionals } = parse('explain', args, { html: { type: 'string' }, json: { type: 'boolean' }, backend: { type: 'string' } });

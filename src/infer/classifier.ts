@@ -64,11 +64,6 @@ export function sequenceProbabilities(loaded: Loaded, seqs: readonly Int32Array[
   return out;
 }
 
-/** Probabilities [texts.length, K] for already loaded model parts (texts cut to maxLen tokens). */
-export function predictProbabilities(loaded: Loaded, texts: readonly string[]): Float32Array {
-  return sequenceProbabilities(loaded, texts.map((t) => encodeText(loaded, t).ids));
-}
-
 function checkTexts(texts: unknown): readonly string[] {
   if (!Array.isArray(texts)) {
     throw new HeedError(`predict: texts must be an array of strings, got ${typeof texts === 'string' ? 'a string (wrap it in [ ])' : texts === null ? 'null' : typeof texts}`);

@@ -3,6 +3,7 @@
 // parameter decays, biases, norms and embeddings included).
 import type { Buf } from '../backends/backend.js';
 import { HeedError } from '../errors.js';
+import { adamwOption } from '../ops/adamw.js';
 import { firstNonFinite, type Model } from './model.js';
 
 export interface AdamwOptimizerOptions {
@@ -11,11 +12,6 @@ export interface AdamwOptimizerOptions {
   clipNorm?: number;
 }
 
-function option(name: string, v: unknown, dflt: number, ok: (x: number) => boolean, what: string): number {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new HeedError(`adamwOptimizer: ${name} must be ${what}, got ${String(v)}`);
-  return v;
-}
 
 export class AdamwOptimizer {
   readonly model: Model;
@@ -39,12 +35,12 @@ export class AdamwOptimizer {
     model.alive();
     if (o === null || typeof o !== 'object') throw new HeedError('adamwOptimizer: options must be an object');
     this.model = model;
-    this.lr = option('lr', o.lr, 1e-3, (x) => x >= 0, 'a non-negative number');
-    this.beta1 = option('beta1', o.beta1, 0.9, (x) => x >= 0 && x < 1, 'in [0, 1)');
-    this.beta2 = option('beta2', o.beta2, 0.999, (x) => x >= 0 && x < 1, 'in [0, 1)');
-    this.eps = option('eps', o.eps, 1e-8, (x) => x >= 0, 'a non-negative number');
-    this.weightDecay = option('weightDecay', o.weightDecay, 0.01, (x) => x >= 0, 'a non-negative number');
-    this.clipNorm = o.clipNorm === undefined ? undefined : option('clipNorm', o.clipNorm, 0, (x) => x > 0, 'a positive number');
+    this.lr = adamwOption('adamwOptimizer:', 'lr', o.lr);
+    this.beta1 = adamwOption('adamwOptimizer:', 'beta1', o.beta1);
+    this.beta2 = adamwOption('adamwOptimizer:', 'beta2', o.beta2);
+    this.eps = adamwOption('adamwOptimizer:', 'eps', o.eps);
+    this.weightDecay = adamwOption('adamwOptimizer:', 'weightDecay', o.weightDecay);
+    this.clipNorm = adamwOption('adamwOptimizer:', 'clipNorm', o.clipNorm);
     this.m = model.be.alloc(model.layout.total);
     try {
       this.v = model.be.alloc(model.layout.total);

@@ -4,6 +4,7 @@
 // resolves with the model as trained so far. The weights come back as transferred buffers.
 import type { Context } from '../context.js';
 import { HeedError } from '../errors.js';
+import { adamwOption } from '../ops/adamw.js';
 import type { Model, ModelConfig } from '../nn/model.js';
 import { configFor, layoutFor, modelFor } from '../nn/registry.js';
 import type { PoolingOptions } from '../nn/families/pooling.js';
@@ -108,12 +109,12 @@ export function fitSettings(o: FitOptions, config: ModelConfig, nTrain: number):
   const startEpoch = o.resume ? num('resume.epoch', o.resume.epoch, 0, (x) => int(x) && x >= 0 && x <= epochs, `an integer in [0, ${epochs}]`) : 0;
   return {
     epochs, batchSize,
-    lr: num('lr', o.lr, 1e-3, (x) => x > 0, 'a positive number'),
-    beta1: num('beta1', o.beta1, 0.9, (x) => x >= 0 && x < 1, 'in [0, 1)'),
-    beta2: num('beta2', o.beta2, 0.999, (x) => x >= 0 && x < 1, 'in [0, 1)'),
-    eps: num('eps', o.eps, 1e-8, (x) => x >= 0, 'non-negative'),
-    weightDecay: num('weightDecay', o.weightDecay, 0.01, (x) => x >= 0, 'non-negative'),
-    clipNorm: o.clipNorm === undefined ? undefined : num('clipNorm', o.clipNorm, 0, (x) => x > 0, 'a positive number'),
+    lr: adamwOption('fit:', 'lr', o.lr),
+    beta1: adamwOption('fit:', 'beta1', o.beta1),
+    beta2: adamwOption('fit:', 'beta2', o.beta2),
+    eps: adamwOption('fit:', 'eps', o.eps),
+    weightDecay: adamwOption('fit:', 'weightDecay', o.weightDecay),
+    clipNorm: adamwOption('fit:', 'clipNorm', o.clipNorm),
     warmupSteps: warmup < 1 && warmup > 0 ? Math.round(warmup * total) : Math.round(warmup),
     schedule, maxLen,
     seed: num('seed', o.seed, 0, int, 'an integer'),

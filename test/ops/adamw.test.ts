@@ -140,6 +140,27 @@ describe('adamw: errors', () => {
     expect(bad({ step: undefined })).toThrow('option step');
     expect(() => js.ops.adamw(p, g, m, v, null as never)).toThrow('adamw: options must be an object');
   });
+  it('one rule for the op, adamwOptimizer and fit: the same values pass and fail with the same words, lr = 0 included (as PyTorch)', async () => {
+    const h = await init({ backend: 'js' });
+    const model = h.attentionPoolingClassifier({ vocabSize: 10, dModel: 4 });
+    const data = { sequences: [[1, 2], [3]], labels: [0, 1] };
+    const entries: [string, (o: Record<string, unknown>) => unknown][] = [
+      ['adamw: option', (o) => js.ops.adamw(p, g, m, v, { ...ok, ...o } as AdamwOptions)],
+      ['adamwOptimizer:', (o) => h.adamwOptimizer(model, o).dispose()],
+      ['fit:', (o) => { const run = h.fit({ modelOptions: { kind: 'pooling', vocabSize: 10, dModel: 4 }, data, epochs: 1, worker: false, ...o }); runs.push(run.done); }],
+    ];
+    const runs: Promise<unknown>[] = [];
+    for (const [who, call] of entries) {
+      for (const good of [{ lr: 0 }, { eps: 0, weightDecay: 0 }, { beta1: 0, beta2: 0.5 }]) expect(() => call(good), `${who} ${JSON.stringify(good)}`).not.toThrow();
+      expect(() => call({ lr: -1 })).toThrow(`${who} lr must be a finite number ≥ 0, got -1`);
+      expect(() => call({ lr: Infinity })).toThrow(`${who} lr must be a finite number ≥ 0, got Infinity`);
+      expect(() => call({ beta2: 1 })).toThrow(`${who} beta2 must be in [0, 1), got 1`);
+      expect(() => call({ eps: NaN })).toThrow(`${who} eps must be a finite number ≥ 0, got NaN`);
+      expect(() => call({ weightDecay: '0.1' })).toThrow(`${who} weightDecay must be a finite number ≥ 0, got 0.1`);
+    }
+    for (const [who, call] of entries.slice(1)) expect(() => call({ clipNorm: 0 })).toThrow(`${who} clipNorm must be a finite number > 0, got 0`);
+    expect((await Promise.all(runs)).length).toBe(3); // the accepted fits ran to the end
+  });
   it('a rejected call changes nothing', () => {
     const q = js.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
     expect(() => js.ops.adamw(q, js.tensor([1, 1, 1, 1, 1, 1], [2, 3]), m, v, { lr: 0.1, step: 0 })).toThrow(HeedError);

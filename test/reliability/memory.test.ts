@@ -100,6 +100,24 @@ describe('init({ maxMemoryMB })', () => {
     expect(h.memory().bytes).toBeLessThanOrEqual(2 * 16 * MiB + MiB);
   });
 
+  it.each(['wasm', 'wasm-scalar', 'js'] as const)('%s: the cap counts byte allocations of every dtype exactly (no rounding to floats)', async (backend) => {
+    const h = await init({ backend, maxMemoryMB: 1 });
+    const keep = h.tensor([1, 2, 3, 4], [2, 2]);
+    const base = h.memory().allocatedBytes;
+    const room = MiB - base;
+    const i8 = h.be.allocBytes(room - 3, 'i8');                  // an odd number of bytes
+    expect(h.memory().allocatedBytes).toBe(MiB - 3);
+    expect(() => h.be.allocBytes(4, 'f16')).toThrow(`out of memory: a request for 4 bytes would bring heed's memory to ${(MiB + 1).toLocaleString('en')} bytes, ` +
+      'over the cap of 1,048,576 bytes (init({ maxMemoryMB: 1 })); nothing was allocated');
+    expect(() => h.zeros([1])).toThrow(/^tensor \[1\]: out of memory: a request for 4 bytes/);
+    expect(h.memory().allocatedBytes).toBe(MiB - 3);
+    const u8 = h.be.allocBytes(3, 'u8');                         // exactly up to the cap
+    expect(h.memory().allocatedBytes).toBe(MiB);
+    h.be.free(i8); h.be.free(u8);
+    expect(h.memory().allocatedBytes).toBe(base);
+    expect(Array.from(h.ops.matmul(keep, keep).toArray())).toEqual([7, 10, 15, 22]);
+  });
+
   it('without a cap, a request past what wasm32 can address is a HeedError, and the context keeps working', async () => {
     const h = await init({ backend: 'wasm' });
     expect(() => h.zeros([2 ** 30])).toThrow(/^tensor \[1073741824\]: out of memory: 4294967296 bytes asked for, more than 32-bit WebAssembly memory can hold/);

@@ -161,7 +161,7 @@ describe('fit', () => {
     const h = await heed.init();
     const data = task(8, 1);
     expect(() => h.fit({ modelOptions, data, epochs: 0 })).toThrow('fit: epochs must be a positive integer, got 0');
-    expect(() => h.fit({ modelOptions, data, lr: -1 })).toThrow('fit: lr must be a positive number');
+    expect(() => h.fit({ modelOptions, data, lr: -1 })).toThrow('fit: lr must be a finite number ≥ 0, got -1');
     expect(() => h.fit({ modelOptions, data: { sequences: [[1, 99]], labels: [0] } })).toThrow('fit: data.sequences[0][1] = 99 is outside [0, 10)');
     expect(() => h.fit({ modelOptions, data: { sequences: [[1]], labels: [5] } })).toThrow('fit: data.labels[0] = 5 is outside [0, 2)');
     expect(() => h.fit({ data } as never)).toThrow('give either model or modelOptions');
