@@ -4,7 +4,7 @@
 // model file is in place. A failed or interrupted run never touches an existing model file.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { indexLabels, stratifiedSplit } from '../data/dataset.js';
+import { indexLabels, PackedBuilder, stratifiedSplit } from '../data/dataset.js';
 import { Tokenizer, type TokenizerOptions, type TokenizerType } from '../data/tokenizer.js';
 import { defaultCandidates, searchBudget, searchSettings, unknownShare, type SearchCandidate, type SearchResult, type SearchTrial } from '../train/search.js';
 import { HeedError } from '../errors.js';
@@ -158,9 +158,9 @@ function nonEmpty(v: string | boolean, flag: string): string {
 
 /** The 95th-percentile sequence length, clamped to [16, 256]: long enough for nearly every
  *  example, without paying attention's T² for a few outliers. */
-export function autoMaxLen(lengths: number[], cap = 256): number {
+export function autoMaxLen(lengths: ArrayLike<number>, cap = 256): number {
   if (lengths.length === 0) return 16;
-  const s = [...lengths].sort((a, b) => a - b);
+  const s = Int32Array.from(lengths).sort();
   return Math.min(cap, Math.max(16, s[Math.min(s.length - 1, Math.floor(0.95 * s.length))]));
 }
 
@@ -268,23 +268,14 @@ async function trainRun(file: string, f: TrainFlags, io: Io, st: RunState): Prom
   }
   let tokenizer = search?.tokenizer ?? resumedTokenizer ?? Tokenizer.build(trainTexts, tokenizerOptions(f));
   // An n-gram text has several ids per word; the pooling model's cost is linear in the length, so it may keep them all.
-  const maxLen = search?.maxLen ?? f.maxLen ?? autoMaxLen(trainTexts.map((t) => tokenizer.encode(t).length), capFor(f.tokenizer, f.model));
-  // Every row's ids in one buffer, each row a view of it: a million rows are one allocation, not
-  // a million (an Int32Array with its own buffer costs ~200 bytes before its first id).
+  const maxLen = search?.maxLen ?? f.maxLen ?? autoMaxLen(Int32Array.from(trainTexts, (t) => tokenizer.encode(t).length), capFor(f.tokenizer, f.model));
+  // Every row's ids straight into one packed buffer (no array per row: a million rows are a few
+  // allocations, and the buffers go to the worker by transfer).
   const encode = (idx: Int32Array) => {
-    let buf = new Int32Array(Math.max(64, idx.length * 8)), used = 0;
-    const ends = new Int32Array(idx.length);
-    for (let k = 0; k < idx.length; k++) {
-      const e = tokenizer.encode(data.texts[idx[k]], maxLen);
-      if (used + e.length > buf.length) {
-        const grown = new Int32Array(Math.max(buf.length * 2, used + e.length));
-        grown.set(buf.subarray(0, used));
-        buf = grown;
-      }
-      buf.set(e, used);
-      ends[k] = used += e.length;
-    }
-    return { sequences: Array.from(ends, (end, k) => buf.subarray(k ? ends[k - 1] : 0, end)), labels: Int32Array.from(idx, (i) => ids[i]) };
+    const out = new PackedBuilder(idx.length);
+    for (let k = 0; k < idx.length; k++) out.push(tokenizer.encode(data.texts[idx[k]], maxLen), ids[idx[k]]);
+    const p = out.finish();
+    return { tokens: p.tokens, offsets: p.offsets, labels: p.targets.labels };
   };
   const trainSet = encode(split.train), valSet = split.val.length ? encode(split.val) : undefined;
   const modelOptions: ModelOptions = f.model === 'transformer'
@@ -293,7 +284,7 @@ async function trainRun(file: string, f: TrainFlags, io: Io, st: RunState): Prom
 
   log(`train ${trainSet.labels.length}, validation ${valSet?.labels.length ?? 0}; ${f.tokenizer} vocabulary ${tokenizer.vocabSize}; max length ${maxLen}; ${f.model} model on ${h.backend}\n`);
 
-  if (!search) warnUnsuitable(io, f, tokenizer, trainSet.sequences);
+  if (!search) warnUnsuitable(io, f, tokenizer, trainSet.tokens);
   const progress = new Progress(io.stderr);
   const history = new History((resumeFrom?.history as EpochInfo[] | undefined) ?? search?.history);
   const patience = valSet ? f.patience : 0;
@@ -419,17 +410,17 @@ export class History {
 
 /** The warning for a tokenizer that leaves the model little to learn from: most training tokens
  *  unknown, or a vocabulary of a handful of pieces. Returns the message (null: none). */
-export function unsuitableWarning(tokenizer: Tokenizer, seqs: readonly Int32Array[]): string | null {
+export function unsuitableWarning(tokenizer: Tokenizer, tokens: Int32Array | readonly Int32Array[]): string | null {
   if (tokenizer.type === 'ngram') return null;
-  const unk = unknownShare(seqs), known = tokenizer.vocabSize - 2;
+  const unk = unknownShare(tokens), known = tokenizer.vocabSize - 2;
   if (unk <= 0.5 && known >= 8) return null;
   const why = unk > 0.5 ? `${(unk * 100).toFixed(0)}% of the training tokens are unknown to the ${tokenizer.type} vocabulary (words seen fewer than ${tokenizer.minFreq} times are left out)`
     : `the ${tokenizer.type} vocabulary has only ${known} piece${known === 1 ? '' : 's'}`;
   return `heed: warning: ${why}; the model can hardly learn from that. Use --tokenizer ngram (sub-word pieces of every word), or leave --tokenizer and --model out to let heed choose\n`;
 }
 
-function warnUnsuitable(io: Io, f: TrainFlags, tokenizer: Tokenizer, seqs: readonly Int32Array[]): void {
-  const w = unsuitableWarning(tokenizer, seqs);
+function warnUnsuitable(io: Io, f: TrainFlags, tokenizer: Tokenizer, tokens: Int32Array): void {
+  const w = unsuitableWarning(tokenizer, tokens);
   if (w) io.stderr.write(w);
 }
 

@@ -7,7 +7,7 @@ import type { Model } from '../nn/model.js';
 import { modelFor } from '../nn/models.js';
 import type { AdamwOptimizer } from '../nn/optim.js';
 import { freshEarlyState, trainLoop, type EarlyState } from '../train/loop.js';
-import { describeError, unpack, type Endpoint, type FromWorker, type OptimizerState, type ToWorker } from './protocol.js';
+import { describeError, type Endpoint, type FromWorker, type OptimizerState, type ToWorker } from './protocol.js';
 import { DataParallelTrainer } from '../parallel/trainer.js';
 import { replicaHandler } from '../parallel/replica.js';
 
@@ -45,7 +45,7 @@ export function serveTraining(ep: Endpoint, pause: () => Promise<void>): void {
       const { model, opt } = materialise(h, msg);
       const early: EarlyState = msg.early ?? freshEarlyState();
       if (msg.threads > 1) parallel = await DataParallelTrainer.start(h, model, opt, { threads: msg.threads });
-      const result = await trainLoop(model, opt, unpack(msg.train), msg.val ? unpack(msg.val) : null, msg.settings, {
+      const result = await trainLoop(model, opt, msg.train, msg.val, msg.settings, {
         onStep: (info) => post({ type: 'step', info }),
         onEpoch: (info) => post({ type: 'epoch', info }),
         onCheckpoint: msg.checkpoints ? (epoch) => {
