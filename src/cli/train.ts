@@ -471,18 +471,6 @@ async function runSearch(h: Awaited<ReturnType<typeof init>>, f: TrainFlags, tex
   return res;
 }
 
-/** Early stopping as the training loop applies it, replayed over a run's epoch history. */
-export function earlyStop(history: readonly EpochInfo[], patience: number): { stopped: boolean; best: number | null } {
-  if (patience <= 0) return { stopped: false, best: null };
-  let best = Infinity, bestEpoch: number | null = null, since = 0;
-  for (const e of history) {
-    if (e.valLoss === undefined) break;
-    if (e.valLoss < best) { best = e.valLoss; bestEpoch = e.epoch; since = 0; }
-    else if (++since >= patience) return { stopped: true, best: bestEpoch };
-  }
-  return { stopped: false, best: bestEpoch };
-}
-
 /** Class ids of the (trimmed) labels; an empty label or a single class is an error naming the file. */
 function labelsOf(file: string, raw: string[], lines: number[]): { classes: string[]; ids: Int32Array } {
   const labels = raw.map((l) => l.trim());

@@ -62,6 +62,21 @@ export interface EarlyState { best: number | null; bestEpoch: number | null; sin
 
 export const freshEarlyState = (): EarlyState => ({ best: null, bestEpoch: null, sinceBest: 0, params: null });
 
+/**
+ * Early stopping's rule, applied after each validated epoch: a validation loss below the best so
+ * far (strictly: an equal one is no better) makes `epoch` the best ('best': the caller keeps its
+ * weights); otherwise `patience` such epochs in a row end the run ('stop'). Updates `early`.
+ */
+export function earlyStopping(early: EarlyState, epoch: number, valLoss: number, patience: number): 'best' | 'stop' | 'go on' {
+  if (early.best === null || valLoss < early.best) {
+    early.best = valLoss;
+    early.bestEpoch = epoch;
+    early.sinceBest = 0;
+    return 'best';
+  }
+  return ++early.sinceBest >= patience ? 'stop' : 'go on';
+}
+
 export interface LoopHooks {
   onStep?(info: StepInfo): void;
   onEpoch?(info: EpochInfo): void;
@@ -151,17 +166,9 @@ export async function trainLoop(model: Model, opt: AdamwOptimizer, trainData: Pa
     history.push(info);
     hooks.onEpoch?.(info);
     if (cancelled) break;
-    let stop = false;
-    if (s.patience > 0 && info.valLoss !== undefined) {
-      if (early.best === null || info.valLoss < early.best) {
-        early.best = info.valLoss;
-        early.bestEpoch = epoch + 1;
-        early.params = model.be.read(model.params, model.layout.total);
-        early.sinceBest = 0;
-      } else if (++early.sinceBest >= s.patience) {
-        stop = true;
-      }
-    }
+    const verdict = s.patience > 0 && info.valLoss !== undefined ? earlyStopping(early, epoch + 1, info.valLoss, s.patience) : 'go on';
+    if (verdict === 'best') early.params = model.be.read(model.params, model.layout.total);
+    const stop = verdict === 'stop';
     hooks.onCheckpoint?.(epoch + 1);
     if (stop) { stoppedEarly = true; break; }
     await hooks.pause();

@@ -1,8 +1,8 @@
 // The worker side of heed.fit, independent of the platform: given an endpoint, it waits for
 // 'start', trains with its own heed context, streams progress, and answers with the final
 // weights. Errors become an 'error' message; the main side turns it into a HeedError.
-import { init } from '../index.js';
 import type { Context } from '../context.js';
+import type { InitOptions } from '../init.js';
 import type { Model } from '../nn/model.js';
 import { modelFor } from '../nn/models.js';
 import type { AdamwOptimizer } from '../nn/optim.js';
@@ -30,7 +30,9 @@ const buffers = (...a: Float32Array[]) => a.map((x) => x.buffer as ArrayBuffer);
 /** A copy of the early-stopping state that can be transferred without touching the live one. */
 export const copyEarly = (e: EarlyState): EarlyState => ({ ...e, params: e.params ? e.params.slice() : null });
 
-export function serveTraining(ep: Endpoint, pause: () => Promise<void>): void {
+/** Serves 'start' (and replica) messages on `ep`. `init` is heed's, passed in by the worker entry
+ *  so that this module, which fit imports, does not import the package entry (a cycle). */
+export function serveTraining(ep: Endpoint, pause: () => Promise<void>, init: (o: InitOptions) => Promise<Context>): void {
   let cancelled = false;
   const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => ep.postMessage(m, transfer);
   const replica = replicaHandler(post, init);
