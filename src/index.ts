@@ -21,7 +21,7 @@ export type { AttentionPoolingClassifier, PoolingOptions } from './nn/pooling.js
 export type { Model, ModelConfig, TransformerConfig, PoolingConfig, StateDict, ForwardOptions } from './nn/model.js';
 export type { AdamwOptimizer, AdamwOptimizerOptions } from './nn/optim.js';
 export type { LoadedModel, ModelFileExtras } from './io/model-file.js';
-export type { FitOptions, FitRun, FitResult, FitData, ModelOptions } from './train/fit.js';
+export type { FitOptions, FitRun, FitResult, FitData, PackedFitData, ModelOptions } from './train/fit.js';
 export type { DataParallelTrainer, DataParallelOptions } from './parallel/trainer.js';
 export type { StepInfo, EpochInfo, TrainResult, Schedule } from './train/loop.js';
 export type { InitOptions } from './init.js';

@@ -10,7 +10,6 @@ import { defaultCandidates, searchBudget, searchSettings, unknownShare, type Sea
 import { HeedError } from '../errors.js';
 import { init } from '../index.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint.js';
-import { readLabeledCsv } from '../io/csv.js';
 import { saveModel } from '../io/model-file.js';
 import { ParamLayout } from '../nn/block.js';
 import type { ModelConfig } from '../nn/model.js';
@@ -22,6 +21,7 @@ import type { EpochInfo } from '../train/loop.js';
 import { choiceFlag, delimiterFlag, floatFlag, intFlag, parse, UsageError } from './args.js';
 import { checkOutputPath, fileFlag, fsProblem, writeOrFail } from './common.js';
 import type { Io } from './main.js';
+import { readPackedRows, type PackedRows, type TextColumn } from './texts.js';
 import { printable, Progress, secs, summarise, table } from './ui.js';
 
 const HELP = `usage: heed train <data.csv> [options]
@@ -230,13 +230,13 @@ async function trainRun(file: string, f: TrainFlags, io: Io, st: RunState): Prom
   const ckptPath = st.ckptPath;
   const log = (s: string) => { if (!f.quiet) io.stderr.write(s); };
 
-  const data = await readLabeledCsv(file, { labelCol: f.labelCol, textCol: f.textCol, delimiter: f.delimiter });
-  const { classes, ids } = labelsOf(file, data.labels, data.lines);
+  const data = await readPackedRows(file, { labelCol: f.labelCol, textCol: f.textCol, delimiter: f.delimiter });
+  const { classes, ids } = labelsOf(file, data);
   const split = stratifiedSplit(ids, f.valSplit, f.seed);
-  const trainTexts = Array.from(split.train, (i) => data.texts[i]);
+  const trainTexts = data.texts.pick(split.train);
   let resumedTokenizer: Tokenizer | null = null;
   // The run's identity: resuming needs the same data and options.
-  const run = JSON.stringify({ file: fingerprint(data.labels, data.texts), ...f, out: undefined, resume: undefined, quiet: undefined, backend: undefined });
+  const run = JSON.stringify({ file: fingerprint(data), ...f, out: undefined, resume: undefined, quiet: undefined, backend: undefined });
   let resumeFrom: ReturnType<typeof decodeCheckpoint> | null = null;
   if (f.resume) {
     let bytes: Uint8Array;
@@ -273,7 +273,7 @@ async function trainRun(file: string, f: TrainFlags, io: Io, st: RunState): Prom
   // allocations, and the buffers go to the worker by transfer).
   const encode = (idx: Int32Array) => {
     const out = new PackedBuilder(idx.length);
-    for (let k = 0; k < idx.length; k++) out.push(tokenizer.encode(data.texts[idx[k]], maxLen), ids[idx[k]]);
+    for (let k = 0; k < idx.length; k++) out.push(tokenizer.encode(data.texts.at(idx[k]), maxLen), ids[idx[k]]);
     const p = out.finish();
     return { tokens: p.tokens, offsets: p.offsets, labels: p.targets.labels };
   };
@@ -436,7 +436,7 @@ function warnChance(io: Io, acc: number, labels: Int32Array, classes: number, f:
 }
 
 /** The settings search of a run without --tokenizer and --model, its table printed as it goes. */
-async function runSearch(h: Awaited<ReturnType<typeof init>>, f: TrainFlags, texts: string[], ids: Int32Array, classes: number,
+async function runSearch(h: Awaited<ReturnType<typeof init>>, f: TrainFlags, texts: TextColumn, ids: Int32Array, classes: number,
   split: { train: Int32Array; val: Int32Array }, io: Io, capFor: (t: TokenizerType, m: string) => number): Promise<SearchResult> {
   const budget = searchBudget(texts.length);
   // Settings given on the command line hold for every candidate (the search varies the rest).
@@ -472,14 +472,15 @@ async function runSearch(h: Awaited<ReturnType<typeof init>>, f: TrainFlags, tex
 }
 
 /** Class ids of the (trimmed) labels; an empty label or a single class is an error naming the file. */
-function labelsOf(file: string, raw: string[], lines: number[]): { classes: string[]; ids: Int32Array } {
-  const labels = raw.map((l) => l.trim());
-  const empty = labels.indexOf('');
-  if (empty >= 0) throw new HeedError(`${file}:${lines[empty]}: the label is empty`);
+function labelsOf(file: string, rows: PackedRows): { classes: string[]; ids: Int32Array } {
+  const labels = rows.labels.map((l) => l.trim()), of = rows.labelOf;
+  const empty = of.findIndex((k) => labels[k] === '');
+  if (empty >= 0) throw new HeedError(`${file}:${rows.lines[empty]}: the label is empty`);
   if (labels.every((l) => l === labels[0])) {
     throw new HeedError(`${file}: every row has the label ${JSON.stringify(labels[0])}; training needs at least 2 classes`);
   }
-  return indexLabels(labels);
+  const { classes, ids } = indexLabels(labels);
+  return { classes, ids: of.map((k) => ids[k]) };
 }
 
 function row(e: EpochInfo): (string | number)[] {
@@ -509,12 +510,12 @@ function restoreModel(h: Awaited<ReturnType<typeof init>>, config: ModelConfig, 
 }
 
 /** FNV-1a over labels and texts: a resume must see the same data. */
-function fingerprint(labels: string[], texts: string[]): string {
+function fingerprint({ labels, labelOf, texts }: PackedRows): string {
   let h = 0x811c9dc5;
   const mix = (s: string) => {
     for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
     h = Math.imul(h ^ 0x1f, 0x01000193) >>> 0;
   };
-  for (let i = 0; i < texts.length; i++) { mix(labels[i]); mix(texts[i]); }
+  for (let i = 0; i < texts.length; i++) { mix(labels[labelOf[i]]); mix(texts.at(i)); }
   return `${texts.length}:${h.toString(16)}`;
 }

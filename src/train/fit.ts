@@ -30,7 +30,8 @@ export interface FitOptions {
   model?: Model;
   /** …or build a new one. */
   modelOptions?: ModelOptions;
-  /** Token-id sequences (no padding needed) and class ids (0/1 for classes: 1). */
+  /** Token-id sequences (no padding needed) and class ids (0/1 for classes: 1), one array per row
+   *  or packed. */
   data: FitData;
   /** Validation data; or give valSplit to hold out a stratified share of `data`. */
   validation?: FitData;

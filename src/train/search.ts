@@ -37,8 +37,8 @@ export interface SearchTrial {
 }
 
 export interface SearchOptions {
-  /** Every row's text, and its class id. */
-  texts: readonly string[];
+  /** Every row's text (an array, or anything with `length` and `at(i)`), and its class id. */
+  texts: { readonly length: number; at(i: number): string | undefined };
   labels: Int32Array;
   classes: number;
   /** Row indices of the training and validation splits (validation must not be empty). */
@@ -112,7 +112,8 @@ export async function searchSettings(ctx: Context, o: SearchOptions): Promise<Se
   const budget = o.budgetSeconds ?? searchBudget(o.texts.length);
   if (typeof budget !== 'number' || !(budget > 0)) throw new HeedError(`searchSettings: budgetSeconds must be a positive number, got ${String(budget)}`);
   const t0 = performance.now(), elapsed = () => (performance.now() - t0) / 1000;
-  const trainTexts = Array.from(o.train, (i) => o.texts[i]);
+  // Read row by row, never gathered into an array: the texts may be a packed column (heed train's).
+  const trainTexts = { *[Symbol.iterator]() { for (const i of o.train) yield o.texts.at(i)!; } };
   const trials: SearchTrial[] = [];
   let best: { i: number; tokenizer: Tokenizer; maxLen: number; fit: FitResult; history: EpochInfo[] } | null = null;
   for (let c = 0; c < candidates.length; c++) {
@@ -127,13 +128,13 @@ export async function searchSettings(ctx: Context, o: SearchOptions): Promise<Se
     const tokenizer = Tokenizer.build(trainTexts, cand.tokenizer);
     // Packed, as fit wants them: no array per row (issue 11: a million rows).
     const full = new PackedBuilder(o.train.length);
-    for (let k = 0; k < o.train.length; k++) full.push(tokenizer.encode(trainTexts[k]), o.labels[o.train[k]]);
+    for (let k = 0; k < o.train.length; k++) full.push(tokenizer.encode(o.texts.at(o.train[k])!), o.labels[o.train[k]]);
     const train = full.finish(), lengths = train.offsets.subarray(1).map((end, k) => end - train.offsets[k]);
     let longest = 1;
     for (const n of lengths) if (n > longest) longest = n;
     const maxLen = o.maxLenFor ? o.maxLenFor(Array.from(lengths), cand) : Math.min(4096, longest);
     const validation = new PackedBuilder(o.val.length);
-    for (const i of o.val) validation.push(tokenizer.encode(o.texts[i], maxLen), o.labels[i]);
+    for (const i of o.val) validation.push(tokenizer.encode(o.texts.at(i)!, maxLen), o.labels[i]);
     const history: EpochInfo[] = [];
     let cutShort = false;
     const run = fit(ctx, {
