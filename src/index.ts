@@ -25,7 +25,7 @@ export type { BertOptions } from './nn/families/bert.js';
 export type { HfCheckpoint, LoadPretrainedOptions, Pretrained } from './io/hf.js';
 export type { AdamwOptimizer, AdamwOptimizerOptions } from './nn/optim.js';
 export type { LoadedModel, ModelFileExtras } from './io/model-file.js';
-export type { FitOptions, FitRun, FitResult, FitData, ModelOptions } from './train/fit.js';
+export type { FitOptions, FitRun, FitResult, FitData, PackedFitData, ModelOptions } from './train/fit.js';
 export type { DataParallelTrainer, DataParallelOptions } from './parallel/trainer.js';
 export type { StepOptions } from './nn/step.js';
 export type { StepInfo, EpochInfo, TrainResult, Schedule } from './train/loop.js';

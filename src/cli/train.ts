@@ -4,13 +4,12 @@
 // model file is in place. A failed or interrupted run never touches an existing model file.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { indexLabels, stratifiedSplit } from '../data/dataset.js';
+import { indexLabels, PackedBuilder, stratifiedSplit } from '../data/dataset.js';
 import { Tokenizer, type TokenizerOptions, type TokenizerType } from '../data/tokenizer.js';
 import { defaultCandidates, searchBudget, searchSettings, unknownShare, type SearchCandidate, type SearchResult, type SearchTrial } from '../train/search.js';
 import { HeedError } from '../errors.js';
 import { init } from '../index.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint.js';
-import { readLabeledCsv } from '../io/csv.js';
 import { saveModel } from '../io/model-file.js';
 import { ParamLayout } from '../nn/block.js';
 import type { ModelConfig } from '../nn/model.js';
@@ -20,6 +19,7 @@ import type { EpochInfo } from '../train/loop.js';
 import { choiceFlag, delimiterFlag, floatFlag, intFlag, parse, UsageError } from './args.js';
 import { checkOutputPath, fileFlag, fsProblem, writeOrFail } from './common.js';
 import type { Io } from './main.js';
+import { readPackedRows, type PackedRows, type TextColumn } from './texts.js';
 import { printable, Progress, secs, summarise, table } from './ui.js';
 
 const HELP = `usage: heed train <data.csv> [options]
@@ -156,9 +156,9 @@ function nonEmpty(v: string | boolean, flag: string): string {
 
 /** The 95th-percentile sequence length, clamped to [16, 256]: long enough for nearly every
  *  example, without paying attention's T² for a few outliers. */
-export function autoMaxLen(lengths: number[], cap = 256): number {
+export function autoMaxLen(lengths: ArrayLike<number>, cap = 256): number {
   if (lengths.length === 0) return 16;
-  const s = [...lengths].sort((a, b) => a - b);
+  const s = Int32Array.from(lengths).sort();
   return Math.min(cap, Math.max(16, s[Math.min(s.length - 1, Math.floor(0.95 * s.length))]));
 }
 
@@ -228,13 +228,13 @@ async function trainRun(file: string, f: TrainFlags, io: Io, st: RunState): Prom
   const ckptPath = st.ckptPath;
   const log = (s: string) => { if (!f.quiet) io.stderr.write(s); };
 
-  const data = await readLabeledCsv(file, { labelCol: f.labelCol, textCol: f.textCol, delimiter: f.delimiter });
-  const { classes, ids } = labelsOf(file, data.labels, data.lines);
+  const data = await readPackedRows(file, { labelCol: f.labelCol, textCol: f.textCol, delimiter: f.delimiter });
+  const { classes, ids } = labelsOf(file, data);
   const split = stratifiedSplit(ids, f.valSplit, f.seed);
-  const trainTexts = Array.from(split.train, (i) => data.texts[i]);
+  const trainTexts = data.texts.pick(split.train);
   let resumedTokenizer: Tokenizer | null = null;
   // The run's identity: resuming needs the same data and options.
-  const run = JSON.stringify({ file: fingerprint(data.labels, data.texts), ...f, out: undefined, resume: undefined, quiet: undefined, backend: undefined });
+  const run = JSON.stringify({ file: fingerprint(data), ...f, out: undefined, resume: undefined, quiet: undefined, backend: undefined });
   let resumeFrom: ReturnType<typeof decodeCheckpoint> | null = null;
   if (f.resume) {
     let bytes: Uint8Array;
@@ -266,23 +266,14 @@ async function trainRun(file: string, f: TrainFlags, io: Io, st: RunState): Prom
   }
   let tokenizer = search?.tokenizer ?? resumedTokenizer ?? Tokenizer.build(trainTexts, tokenizerOptions(f));
   // An n-gram text has several ids per word; the pooling model's cost is linear in the length, so it may keep them all.
-  const maxLen = search?.maxLen ?? f.maxLen ?? autoMaxLen(trainTexts.map((t) => tokenizer.encode(t).length), capFor(f.tokenizer, f.model));
-  // Every row's ids in one buffer, each row a view of it: a million rows are one allocation, not
-  // a million (an Int32Array with its own buffer costs ~200 bytes before its first id).
+  const maxLen = search?.maxLen ?? f.maxLen ?? autoMaxLen(Int32Array.from(trainTexts, (t) => tokenizer.encode(t).length), capFor(f.tokenizer, f.model));
+  // Every row's ids straight into one packed buffer (no array per row: a million rows are a few
+  // allocations, and the buffers go to the worker by transfer).
   const encode = (idx: Int32Array) => {
-    let buf = new Int32Array(Math.max(64, idx.length * 8)), used = 0;
-    const ends = new Int32Array(idx.length);
-    for (let k = 0; k < idx.length; k++) {
-      const e = tokenizer.encode(data.texts[idx[k]], maxLen);
-      if (used + e.length > buf.length) {
-        const grown = new Int32Array(Math.max(buf.length * 2, used + e.length));
-        grown.set(buf.subarray(0, used));
-        buf = grown;
-      }
-      buf.set(e, used);
-      ends[k] = used += e.length;
-    }
-    return { sequences: Array.from(ends, (end, k) => buf.subarray(k ? ends[k - 1] : 0, end)), labels: Int32Array.from(idx, (i) => ids[i]) };
+    const out = new PackedBuilder(idx.length);
+    for (let k = 0; k < idx.length; k++) out.push(tokenizer.encode(data.texts.at(idx[k]), maxLen), ids[idx[k]]);
+    const p = out.finish();
+    return { tokens: p.tokens, offsets: p.offsets, labels: p.targets.labels };
   };
   const trainSet = encode(split.train), valSet = split.val.length ? encode(split.val) : undefined;
   const modelOptions: ModelOptions = f.model === 'transformer'
@@ -291,7 +282,7 @@ async function trainRun(file: string, f: TrainFlags, io: Io, st: RunState): Prom
 
   log(`train ${trainSet.labels.length}, validation ${valSet?.labels.length ?? 0}; ${f.tokenizer} vocabulary ${tokenizer.vocabSize}; max length ${maxLen}; ${f.model} model on ${h.backend}\n`);
 
-  if (!search) warnUnsuitable(io, f, tokenizer, trainSet.sequences);
+  if (!search) warnUnsuitable(io, f, tokenizer, trainSet.tokens);
   const progress = new Progress(io.stderr);
   const history = new History((resumeFrom?.history as EpochInfo[] | undefined) ?? search?.history);
   const patience = valSet ? f.patience : 0;
@@ -417,17 +408,17 @@ export class History {
 
 /** The warning for a tokenizer that leaves the model little to learn from: most training tokens
  *  unknown, or a vocabulary of a handful of pieces. Returns the message (null: none). */
-export function unsuitableWarning(tokenizer: Tokenizer, seqs: readonly Int32Array[]): string | null {
+export function unsuitableWarning(tokenizer: Tokenizer, tokens: Int32Array | readonly Int32Array[]): string | null {
   if (tokenizer.type === 'ngram') return null;
-  const unk = unknownShare(seqs), known = tokenizer.vocabSize - 2;
+  const unk = unknownShare(tokens), known = tokenizer.vocabSize - 2;
   if (unk <= 0.5 && known >= 8) return null;
   const why = unk > 0.5 ? `${(unk * 100).toFixed(0)}% of the training tokens are unknown to the ${tokenizer.type} vocabulary (words seen fewer than ${tokenizer.minFreq} times are left out)`
     : `the ${tokenizer.type} vocabulary has only ${known} piece${known === 1 ? '' : 's'}`;
   return `heed: warning: ${why}; the model can hardly learn from that. Use --tokenizer ngram (sub-word pieces of every word), or leave --tokenizer and --model out to let heed choose\n`;
 }
 
-function warnUnsuitable(io: Io, f: TrainFlags, tokenizer: Tokenizer, seqs: readonly Int32Array[]): void {
-  const w = unsuitableWarning(tokenizer, seqs);
+function warnUnsuitable(io: Io, f: TrainFlags, tokenizer: Tokenizer, tokens: Int32Array): void {
+  const w = unsuitableWarning(tokenizer, tokens);
   if (w) io.stderr.write(w);
 }
 
@@ -443,7 +434,7 @@ function warnChance(io: Io, acc: number, labels: Int32Array, classes: number, f:
 }
 
 /** The settings search of a run without --tokenizer and --model, its table printed as it goes. */
-async function runSearch(h: Awaited<ReturnType<typeof init>>, f: TrainFlags, texts: string[], ids: Int32Array, classes: number,
+async function runSearch(h: Awaited<ReturnType<typeof init>>, f: TrainFlags, texts: TextColumn, ids: Int32Array, classes: number,
   split: { train: Int32Array; val: Int32Array }, io: Io, capFor: (t: TokenizerType, m: string) => number): Promise<SearchResult> {
   const budget = searchBudget(texts.length);
   // Settings given on the command line hold for every candidate (the search varies the rest).
@@ -478,27 +469,16 @@ async function runSearch(h: Awaited<ReturnType<typeof init>>, f: TrainFlags, tex
   return res;
 }
 
-/** Early stopping as the training loop applies it, replayed over a run's epoch history. */
-export function earlyStop(history: readonly EpochInfo[], patience: number): { stopped: boolean; best: number | null } {
-  if (patience <= 0) return { stopped: false, best: null };
-  let best = Infinity, bestEpoch: number | null = null, since = 0;
-  for (const e of history) {
-    if (e.valLoss === undefined) break;
-    if (e.valLoss < best) { best = e.valLoss; bestEpoch = e.epoch; since = 0; }
-    else if (++since >= patience) return { stopped: true, best: bestEpoch };
-  }
-  return { stopped: false, best: bestEpoch };
-}
-
 /** Class ids of the (trimmed) labels; an empty label or a single class is an error naming the file. */
-function labelsOf(file: string, raw: string[], lines: number[]): { classes: string[]; ids: Int32Array } {
-  const labels = raw.map((l) => l.trim());
-  const empty = labels.indexOf('');
-  if (empty >= 0) throw new HeedError(`${file}:${lines[empty]}: the label is empty`);
+function labelsOf(file: string, rows: PackedRows): { classes: string[]; ids: Int32Array } {
+  const labels = rows.labels.map((l) => l.trim()), of = rows.labelOf;
+  const empty = of.findIndex((k) => labels[k] === '');
+  if (empty >= 0) throw new HeedError(`${file}:${rows.lines[empty]}: the label is empty`);
   if (labels.every((l) => l === labels[0])) {
     throw new HeedError(`${file}: every row has the label ${JSON.stringify(labels[0])}; training needs at least 2 classes`);
   }
-  return indexLabels(labels);
+  const { classes, ids } = indexLabels(labels);
+  return { classes, ids: of.map((k) => ids[k]) };
 }
 
 function row(e: EpochInfo): (string | number)[] {
@@ -528,12 +508,12 @@ function restoreModel(h: Awaited<ReturnType<typeof init>>, config: ModelConfig, 
 }
 
 /** FNV-1a over labels and texts: a resume must see the same data. */
-function fingerprint(labels: string[], texts: string[]): string {
+function fingerprint({ labels, labelOf, texts }: PackedRows): string {
   let h = 0x811c9dc5;
   const mix = (s: string) => {
     for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
     h = Math.imul(h ^ 0x1f, 0x01000193) >>> 0;
   };
-  for (let i = 0; i < texts.length; i++) { mix(labels[i]); mix(texts[i]); }
+  for (let i = 0; i < texts.length; i++) { mix(labels[labelOf[i]]); mix(texts.at(i)); }
   return `${texts.length}:${h.toString(16)}`;
 }

@@ -1,17 +1,104 @@
-// Labels to class ids, a seeded stratified train/validation split, and padded batches in a seeded
-// order per epoch. All randomness comes from Rng, so the same seed gives the same split and the same
-// batches on every platform.
+// Labels to class ids, a seeded stratified train/validation split, the packed dataset training
+// runs on, and padded batches in a seeded order per epoch. All randomness comes from Rng, so the
+// same seed gives the same split and the same batches on every platform.
 import { HeedError } from '../errors.js';
 import { Rng } from '../nn/rng.js';
+
+/**
+ * What the rows are trained to predict, by kind. Today one class id per row; the kinds to come
+ * slot in beside it: `{ kind: 'token', labels, ignoreIndex }` (one class per token, packed by the
+ * same offsets as the tokens, [B, T] in a batch) and `{ kind: 'value', values: Float32Array }`
+ * (a real value per row, for regression).
+ */
+export type Targets = { kind: 'class'; labels: Int32Array };
+
+/**
+ * A dataset as three flat arrays, however many rows: row i is tokens[offsets[i] .. offsets[i+1])
+ * (no padding) and its target is in `targets`. A million rows are a handful of allocations rather
+ * than a million array objects (an Int32Array costs ~100 bytes before its first id), and the
+ * buffers move to a worker by transfer, with nothing to rebuild there.
+ */
+export interface PackedDataset { tokens: Int32Array; offsets: Int32Array; targets: Targets }
 
 export interface Batch {
   /** Row-major [B, T] token ids, right-padded with 0. */
   tokens: Int32Array;
   shape: [number, number];
-  /** Class id of each row. */
-  labels: Int32Array;
+  /** The targets of the batch's rows, of the dataset's kind ('class': labels [B]). */
+  targets: Targets;
   /** The dataset row each batch row came from. */
   indices: Int32Array;
+}
+
+/** Rows in a packed dataset. */
+export const rowCount = (d: PackedDataset): number => d.offsets.length - 1;
+
+/** Packs ragged sequences and their class ids (copied: the caller's arrays stay theirs). */
+export function packSequences(seqs: readonly ArrayLike<number>[], labels: ArrayLike<number>): PackedDataset {
+  const offsets = new Int32Array(seqs.length + 1);
+  for (let i = 0; i < seqs.length; i++) offsets[i + 1] = offsets[i] + seqs[i].length;
+  const tokens = new Int32Array(offsets[seqs.length]);
+  for (let i = 0; i < seqs.length; i++) tokens.set(seqs[i], offsets[i]);
+  return { tokens, offsets, targets: { kind: 'class', labels: Int32Array.from(labels) } };
+}
+
+/** Builds a PackedDataset one row at a time (rows encoded straight from text), growing its token
+ *  buffer by doubling; `finish` trims it to size. */
+export class PackedBuilder {
+  #tokens: Int32Array;
+  #offsets: Int32Array;
+  #labels: Int32Array;
+  #rows = 0;
+
+  constructor(rows: number, tokensHint = rows * 8) {
+    this.#tokens = new Int32Array(Math.max(64, tokensHint));
+    this.#offsets = new Int32Array(rows + 1);
+    this.#labels = new Int32Array(rows);
+  }
+
+  push(ids: ArrayLike<number>, label: number): void {
+    if (this.#rows >= this.#labels.length) throw new HeedError(`PackedBuilder: more than the ${this.#labels.length} rows it was made for`);
+    const used = this.#offsets[this.#rows];
+    if (used + ids.length > this.#tokens.length) {
+      const grown = new Int32Array(Math.max(this.#tokens.length * 2, used + ids.length));
+      grown.set(this.#tokens.subarray(0, used));
+      this.#tokens = grown;
+    }
+    this.#tokens.set(ids, used);
+    this.#labels[this.#rows] = label;
+    this.#offsets[++this.#rows] = used + ids.length;
+  }
+
+  finish(): PackedDataset {
+    if (this.#rows !== this.#labels.length) throw new HeedError(`PackedBuilder: ${this.#rows} rows pushed, ${this.#labels.length} expected`);
+    const n = this.#offsets[this.#rows];
+    return { tokens: this.#tokens.length === n ? this.#tokens : this.#tokens.slice(0, n), offsets: this.#offsets, targets: { kind: 'class', labels: this.#labels } };
+  }
+}
+
+/**
+ * The [B, T] batch of packed rows `rows`: T = min(maxLen, longest row in the batch), at least 1;
+ * longer rows keep their first T ids; the rest is right-padded with 0. With `keep` (a byte per
+ * token, dropMask's), only the kept tokens of each row count. Indices are trusted (the loop's).
+ */
+export function packedBatch(d: PackedDataset, rows: Int32Array, maxLen: number, keep: Uint8Array | null = null): Batch {
+  const { tokens: src, offsets } = d, B = rows.length;
+  let longest = 0;
+  for (let b = 0; b < B; b++) {
+    let n = 0;
+    if (keep) for (let k = offsets[rows[b]]; k < offsets[rows[b] + 1]; k++) n += keep[k];
+    else n = offsets[rows[b] + 1] - offsets[rows[b]];
+    if (n > longest) longest = n;
+  }
+  const T = Math.max(1, Math.min(maxLen, longest));
+  const tokens = new Int32Array(B * T), labels = new Int32Array(B);
+  for (let b = 0; b < B; b++) {
+    const r = rows[b], from = offsets[r], to = offsets[r + 1];
+    if (keep) { for (let j = from, t = 0; j < to && t < T; j++) if (keep[j]) tokens[b * T + t++] = src[j]; }
+    else tokens.set(src.subarray(from, Math.min(to, from + T)), b * T);
+    labels[b] = d.targets.labels[r];
+  }
+  return { tokens, shape: [B, T], targets: { kind: 'class', labels }, indices: Int32Array.from(rows) };
 }
 
 const NUMERIC = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -142,7 +229,7 @@ export function makeBatch(seqs: Int32Array[], labels: Int32Array, indices: Array
     out[b] = labels[i];
     rows[b] = i;
   }
-  return { tokens, shape: [B, T], labels: out, indices: rows };
+  return { tokens, shape: [B, T], targets: { kind: 'class', labels: out }, indices: rows };
 }
 
 /** The Rng seed of an epoch's order: integer arithmetic on (seed, epoch), distinct from Rng(seed) itself. */

@@ -30,14 +30,16 @@ function findColumn(header: string[], name: string, source: string, line: number
   return pick(names.flatMap((h, k) => (h.toLowerCase() === lower ? [k] : [])));
 }
 
-/** Collects labeled rows record by record (shared by the file and string readers). */
-class LabeledCollector {
+/** Collects labeled rows record by record (shared by the file and string readers). A subclass
+ *  may keep the rows its own way by overriding `row` (the CLI's trainer packs them). */
+export class LabeledCollector {
   private header: string[] | null = null;
   private labelIdx = -1;
   private textIdx = -1;
   readonly labels: string[] = [];
   readonly texts: string[] = [];
   readonly lines: number[] = [];
+  protected rows = 0;
 
   constructor(private readonly source: string, private readonly options: LabeledCsvOptions) {}
 
@@ -69,9 +71,14 @@ class LabeledCollector {
       const more = got > want;
       throw new HeedError(`${source}:${rec.line}: too ${more ? 'many' : 'few'} fields: expected ${want} fields (as in the header), got ${got}${more ? ' (a field containing a comma must be enclosed in double quotes)' : ''}`);
     }
-    this.labels.push(rec.fields[this.labelIdx]);
-    this.texts.push(rec.fields[this.textIdx]);
-    this.lines.push(rec.line);
+    this.rows++;
+    this.row(rec.fields[this.labelIdx], rec.fields[this.textIdx], rec.line);
+  }
+
+  protected row(label: string, text: string, line: number): void {
+    this.labels.push(label);
+    this.texts.push(text);
+    this.lines.push(line);
   }
 
   finish(): LabeledTexts {
@@ -79,7 +86,7 @@ class LabeledCollector {
       const labelCol = this.options.labelCol ?? 'label', textCol = this.options.textCol ?? 'sequence';
       throw new HeedError(`${this.source}: empty file (expected a header row with columns ${showText(labelCol)} and ${showText(textCol)})`);
     }
-    if (this.labels.length === 0) throw new HeedError(`${this.source}: no data rows (the file has a header but no rows after it)`);
+    if (this.rows === 0) throw new HeedError(`${this.source}: no data rows (the file has a header but no rows after it)`);
     return { header: this.header, labels: this.labels, texts: this.texts, lines: this.lines };
   }
 }
@@ -90,8 +97,7 @@ class LabeledCollector {
  * first, then case-insensitive if no exact match). Other columns are ignored; every row must have as
  * many fields as the header. Labels and texts are returned as-is (an empty one is allowed).
  */
-export async function readLabeledCsv(path: string, options: LabeledCsvOptions = {}): Promise<LabeledTexts> {
-  const c = new LabeledCollector(path, options);
+export async function readLabeledCsv(path: string, options: LabeledCsvOptions = {}, c = new LabeledCollector(path, options)): Promise<LabeledTexts> {
   for await (const rec of readCsvFile(path, { delimiter: options.delimiter })) c.add(rec);
   return c.finish();
 }

@@ -1,10 +1,31 @@
-// Evaluation over labelled batches: class probabilities, mean loss and accuracy. The probabilities
-// themselves (softmax, or [1 − σ(z), σ(z)] for classes: 1) are src/infer/probabilities.ts's.
-import type { Batch } from '../data/dataset.js';
+// Evaluation over labelled batches: class probabilities, mean loss and the metric of the target
+// kind (accuracy for classes). The probabilities themselves (softmax, or [1 − σ(z), σ(z)] for
+// classes: 1) are src/infer/probabilities.ts's.
+import type { Batch, Targets } from '../data/dataset.js';
 import { argmaxRows, probabilities } from '../infer/probabilities.js';
 import type { Model } from '../nn/model.js';
 
 export { argmaxRows, probabilities };
+
+/** Rows of a batch whose predicted class is their label: accuracy's numerator. */
+export function correctClasses(predicted: Int32Array, targets: Targets): number {
+  const labels = targets.labels;
+  let n = 0;
+  for (let j = 0; j < labels.length; j++) if (predicted[j] === labels[j]) n++;
+  return n;
+}
+
+/** An Int32Array that grows by doubling: O(n) typed storage where a number[] would box and
+ *  over-allocate. */
+class Ints {
+  a = new Int32Array(256);
+  n = 0;
+  push(v: number): void {
+    if (this.n === this.a.length) { const g = new Int32Array(this.a.length * 2); g.set(this.a); this.a = g; }
+    this.a[this.n++] = v;
+  }
+  done(): Int32Array { return this.a.slice(0, this.n); }
+}
 
 export interface Predictions {
   /** [n, K] probabilities in dataset order of the indices seen (K = max(2, classes)); only with
@@ -26,20 +47,19 @@ export interface Predictions {
  *  O(n) besides one batch (O(n·K) with keepProbs). */
 export function predictBatches(model: Model, batches: Iterable<Batch>, options: { keepProbs?: boolean } = {}): Predictions {
   const C = model.config.classes, K = Math.max(2, C);
-  const probs: Float32Array[] = [], predicted: number[] = [], labels: number[] = [], indices: number[] = [];
+  const probs: Float32Array[] = [], predicted = new Ints(), labels = new Ints(), indices = new Ints();
   let lossSum = 0, n = 0, correct = 0;
   for (const batch of batches) {
     const [B, T] = batch.shape;
     if (B === 0) continue;
     const p = model.prepare(batch.tokens, B, T);
     model.runForward(p, B, T);
-    lossSum += model.lossOf(p, B, batch.labels) * B;
+    const y = batch.targets.labels;
+    lossSum += model.lossOf(p, B, y) * B;
     const pr = probabilities(model.readLogits(p, B), B, C), pred = argmaxRows(pr, B, K);
     if (options.keepProbs) probs.push(pr);
-    for (let i = 0; i < B; i++) {
-      predicted.push(pred[i]); labels.push(batch.labels[i]); indices.push(batch.indices[i]);
-      if (pred[i] === batch.labels[i]) correct++;
-    }
+    for (let i = 0; i < B; i++) { predicted.push(pred[i]); labels.push(y[i]); indices.push(batch.indices[i]); }
+    correct += correctClasses(pred, batch.targets);
     n += B;
   }
   let all: Float32Array | undefined;
@@ -49,7 +69,7 @@ export function predictBatches(model: Model, batches: Iterable<Batch>, options: 
     for (const pr of probs) { all.set(pr, o); o += pr.length; }
   }
   return {
-    probs: all, predicted: Int32Array.from(predicted), labels: Int32Array.from(labels), indices: Int32Array.from(indices),
+    probs: all, predicted: predicted.done(), labels: labels.done(), indices: indices.done(),
     loss: n ? lossSum / n : 0, accuracy: n ? correct / n : 0, n,
   };
 }

@@ -9,7 +9,8 @@ import type { Model, ModelConfig } from '../nn/model.js';
 import { configFor, layoutFor, modelFor } from '../nn/registry.js';
 import type { PoolingOptions } from '../nn/families/pooling.js';
 import type { TransformerOptions } from '../nn/families/transformer.js';
-import { errorFromWorker, pack, transferables, unpack, type FromWorker, type OptimizerState, type ToWorker } from '../worker/protocol.js';
+import { packSequences, rowCount, type PackedDataset } from '../data/dataset.js';
+import { errorFromWorker, transferables, type FromWorker, type OptimizerState, type ToWorker } from '../worker/protocol.js';
 import { copyEarly, materialise, snapshot } from '../worker/run.js';
 import { spawnWorker, type WorkerLike } from '../worker/spawn.js';
 import { checkThreads, DataParallelTrainer } from '../parallel/trainer.js';
@@ -17,14 +18,21 @@ import { freshEarlyState, trainLoop, type EarlyState, type EpochInfo, type Sched
 
 export type ModelOptions = ({ kind: 'transformer' } & TransformerOptions) | ({ kind: 'pooling' } & PoolingOptions);
 
-export interface FitData { sequences: readonly ArrayLike<number>[]; labels: ArrayLike<number> }
+/** Training rows: token-id sequences (no padding) and class ids, either one array per row or
+ *  packed ({@link PackedFitData}, no per-row objects: what a million rows want). */
+export type FitData = { sequences: readonly ArrayLike<number>[]; labels: ArrayLike<number> } | PackedFitData;
+
+/** Rows packed into flat arrays: row i is tokens[offsets[i] .. offsets[i+1]) and has class
+ *  labels[i]; offsets starts at 0, never decreases and ends at tokens.length. fit copies them. */
+export interface PackedFitData { tokens: Int32Array; offsets: Int32Array; labels: Int32Array }
 
 export interface FitOptions {
   /** Train this model (its weights are updated in place when the run ends)… */
   model?: Model;
   /** …or build a new one. */
   modelOptions?: ModelOptions;
-  /** Token-id sequences (no padding needed) and class ids (0/1 for classes: 1). */
+  /** Token-id sequences (no padding needed) and class ids (0/1 for classes: 1), one array per row
+   *  or packed. */
   data: FitData;
   /** Validation data; or give valSplit to hold out a stratified share of `data`. */
   validation?: FitData;
@@ -75,14 +83,42 @@ function num(name: string, v: unknown, dflt: number, ok: (x: number) => boolean,
 }
 const int = (x: number) => Number.isInteger(x);
 
-function checkData(name: string, d: FitData | undefined, config: ModelConfig): void {
-  if (!d || !Array.isArray(d.sequences) || d.labels == null || typeof d.labels.length !== 'number') {
-    throw new HeedError(`fit: ${name} must be { sequences: token-id arrays, labels: class ids }`);
+const isPacked = (d: FitData): d is PackedFitData => 'offsets' in d;
+
+/** Checks `d` against the model and packs it once (a copy: the caller's arrays stay theirs and
+ *  the copy can be transferred to the worker). */
+function packData(name: string, d: FitData | undefined, config: ModelConfig): PackedDataset {
+  if (d === null || typeof d !== 'object') throw new HeedError(`fit: ${name} must be { sequences: token-id arrays, labels: class ids } or { tokens, offsets, labels }`);
+  const V = config.vocabSize, maxLabel = config.classes === 1 ? 2 : config.classes;
+  const checkLabel = (i: number, y: number) => {
+    if (!(int(y) && y >= 0 && y < maxLabel)) throw new HeedError(`fit: ${name}.labels[${i}] = ${y} is outside [0, ${maxLabel})`);
+  };
+  if (isPacked(d)) {
+    const { tokens, offsets, labels } = d;
+    if (!(tokens instanceof Int32Array) || !(offsets instanceof Int32Array) || !(labels instanceof Int32Array)) {
+      throw new HeedError(`fit: ${name} packed must be { tokens: Int32Array, offsets: Int32Array, labels: Int32Array }`);
+    }
+    const n = offsets.length - 1;
+    if (n < 0 || offsets[0] !== 0 || offsets[n] !== tokens.length) {
+      throw new HeedError(`fit: ${name}.offsets must start at 0 and end at tokens.length (${tokens.length}), got ${n < 0 ? 'an empty array' : `${offsets[0]} … ${offsets[n]}`}`);
+    }
+    if (labels.length !== n) throw new HeedError(`fit: ${name} has ${n} rows (offsets) but ${labels.length} labels`);
+    for (let i = 0; i < n; i++) {
+      if (offsets[i + 1] < offsets[i]) throw new HeedError(`fit: ${name}.offsets[${i + 1}] = ${offsets[i + 1]} is below offsets[${i}] = ${offsets[i]}`);
+      for (let k = offsets[i]; k < offsets[i + 1]; k++) {
+        const t = tokens[k];
+        if (!(t >= 0 && t < V)) throw new HeedError(`fit: ${name} row ${i} token ${k - offsets[i]} = ${t} is outside [0, ${V}) (vocabSize ${V})`);
+      }
+      checkLabel(i, labels[i]);
+    }
+    return { tokens: tokens.slice(), offsets: offsets.slice(), targets: { kind: 'class', labels: labels.slice() } };
+  }
+  if (!Array.isArray(d.sequences) || d.labels == null || typeof d.labels.length !== 'number') {
+    throw new HeedError(`fit: ${name} must be { sequences: token-id arrays, labels: class ids } or { tokens, offsets, labels }`);
   }
   if (d.sequences.length !== d.labels.length) {
     throw new HeedError(`fit: ${name} has ${d.sequences.length} sequences but ${d.labels.length} labels`);
   }
-  const V = config.vocabSize, maxLabel = config.classes === 1 ? 2 : config.classes;
   for (let i = 0; i < d.sequences.length; i++) {
     const s = d.sequences[i];
     if (s == null || typeof s.length !== 'number') throw new HeedError(`fit: ${name}.sequences[${i}] is not an array of token ids`);
@@ -90,9 +126,9 @@ function checkData(name: string, d: FitData | undefined, config: ModelConfig): v
       const t = s[j];
       if (!(int(t) && t >= 0 && t < V)) throw new HeedError(`fit: ${name}.sequences[${i}][${j}] = ${t} is outside [0, ${V}) (vocabSize ${V})`);
     }
-    const y = d.labels[i];
-    if (!(int(y) && y >= 0 && y < maxLabel)) throw new HeedError(`fit: ${name}.labels[${i}] = ${y} is outside [0, ${maxLabel})`);
+    checkLabel(i, d.labels[i]);
   }
+  return packSequences(d.sequences, d.labels);
 }
 
 /** Validates options into the loop's settings. */
@@ -138,9 +174,8 @@ export function fit(ctx: Context, options: FitOptions): FitRun {
   if (o === null || typeof o !== 'object') throw new HeedError('fit: expected an options object');
   if (o.model) ctx.ownModel(o.model);
   const config = configOf(o);
-  checkData('data', o.data, config);
-  if (o.validation) checkData('validation', o.validation, config);
-  const settings = fitSettings(o, config, o.data.sequences.length);
+  const train = packData('data', o.data, config), val = o.validation ? packData('validation', o.validation, config) : null;
+  const settings = fitSettings(o, config, rowCount(train));
   if (o.resume) {
     const n = o.model ? o.model.layout.total : layoutFor(config).total;
     const { optimizer: op } = o.resume;
@@ -154,8 +189,7 @@ export function fit(ctx: Context, options: FitOptions): FitRun {
     }
     o = { ...o, resume: { epoch: o.resume.epoch, optimizer: { step: op.step, m: op.m.slice(), v: op.v.slice() }, early: e ? copyEarly(e) : undefined } };
   }
-  if (o.data.sequences.length === 0) throw new HeedError('fit: data is empty');
-  const train = pack(o.data.sequences, o.data.labels), val = o.validation ? pack(o.validation.sequences, o.validation.labels) : null;
+  if (rowCount(train) === 0) throw new HeedError('fit: data is empty');
   const params = o.model ? o.model.be.read(o.model.params, o.model.layout.total) : null;
   const start: Extract<ToWorker, { type: 'start' }> = {
     type: 'start', backend: ctx.backend, config, params, optimizer: o.resume?.optimizer ?? null,
@@ -199,7 +233,7 @@ function fitHere(ctx: Context, start: Extract<ToWorker, { type: 'start' }>, o: F
     let parallel: DataParallelTrainer | null = null;
     try {
       if (start.threads > 1) parallel = await DataParallelTrainer.start(ctx, model, opt, { threads: start.threads });
-      const result = await trainLoop(model, opt, unpack(start.train), start.val ? unpack(start.val) : null, start.settings, {
+      const result = await trainLoop(model, opt, start.train, start.val, start.settings, {
         onStep: o.onStep, onEpoch: o.onEpoch,
         onCheckpoint: o.onCheckpoint ? (epoch) => o.onCheckpoint!({ epoch, ...snapshot(model, opt), config: start.config, early: copyEarly(early) }) : undefined,
         shouldStop: () => cancelled,

@@ -1,13 +1,13 @@
 // The training loop shared by heed.fit on a worker and on the calling thread: epochs of shuffled
 // batches, learning-rate warm-up and decay, validation, early stopping, progress callbacks and
 // cooperative cancellation. The same seed, data and settings give the same weights either way.
-import { epochSeed, makeBatch, type Batch } from '../data/dataset.js';
+import { epochSeed, packedBatch, packSequences, rowCount, type Batch, type PackedDataset } from '../data/dataset.js';
 import { Rng } from '../nn/rng.js';
 import type { Model } from '../nn/model.js';
 import type { AdamwOptimizer } from '../nn/optim.js';
 import { trainStep } from '../nn/step.js';
 import type { DataParallelTrainer } from '../parallel/trainer.js';
-import { argmaxRows, predictBatches, probabilities } from './evaluate.js';
+import { argmaxRows, correctClasses, predictBatches, probabilities } from './evaluate.js';
 
 export type Schedule = 'constant' | 'linear' | 'cosine';
 
@@ -37,8 +37,11 @@ export interface TrainSettings {
   tokenDropout: number;
 }
 
-/** A dataset as token-id sequences (no padding) and class ids. */
+/** A dataset as token-id sequences (no padding) and class ids; the loop packs it once
+ *  (packSequences) and runs on the PackedDataset. */
 export interface Dataset { sequences: Int32Array[]; labels: Int32Array }
+
+const packed = (d: PackedDataset | Dataset): PackedDataset => ('offsets' in d ? d : packSequences(d.sequences, d.labels));
 
 export interface StepInfo {
   epoch: number; epochs: number; step: number; steps: number; globalStep: number; totalSteps: number;
@@ -58,6 +61,21 @@ export interface TrainResult { history: EpochInfo[]; cancelled: boolean; stopped
 export interface EarlyState { best: number | null; bestEpoch: number | null; sinceBest: number; params: Float32Array | null }
 
 export const freshEarlyState = (): EarlyState => ({ best: null, bestEpoch: null, sinceBest: 0, params: null });
+
+/**
+ * Early stopping's rule, applied after each validated epoch: a validation loss below the best so
+ * far (strictly: an equal one is no better) makes `epoch` the best ('best': the caller keeps its
+ * weights); otherwise `patience` such epochs in a row end the run ('stop'). Updates `early`.
+ */
+export function earlyStopping(early: EarlyState, epoch: number, valLoss: number, patience: number): 'best' | 'stop' | 'go on' {
+  if (early.best === null || valLoss < early.best) {
+    early.best = valLoss;
+    early.bestEpoch = epoch;
+    early.sinceBest = 0;
+    return 'best';
+  }
+  return ++early.sinceBest >= patience ? 'stop' : 'go on';
+}
 
 export interface LoopHooks {
   onStep?(info: StepInfo): void;
@@ -86,39 +104,37 @@ export function learningRate(s: TrainSettings, g: number, total: number): number
 
 const PAUSE_EVERY_MS = 25;
 
-export async function trainLoop(model: Model, opt: AdamwOptimizer, train: Dataset, val: Dataset | null,
+export async function trainLoop(model: Model, opt: AdamwOptimizer, trainData: PackedDataset | Dataset, valData: PackedDataset | Dataset | null,
                                 s: TrainSettings, hooks: LoopHooks, early: EarlyState = freshEarlyState(),
                                 parallel: DataParallelTrainer | null = null): Promise<TrainResult> {
-  const all = Int32Array.from(train.labels.keys());
-  const valIdx = val ? Int32Array.from(val.labels.keys()) : null;
-  const steps = stepsPerEpoch(all.length, s.batchSize), totalSteps = steps * s.epochs;
+  const train = packed(trainData), val = valData ? packed(valData) : null;
+  const n = rowCount(train), nVal = val ? rowCount(val) : 0;
+  const steps = stepsPerEpoch(n, s.batchSize), totalSteps = steps * s.epochs;
   const history: EpochInfo[] = [];
-  const offsets = new Int32Array(train.sequences.length + 1);
-  for (let i = 0; i < train.sequences.length; i++) offsets[i + 1] = offsets[i] + train.sequences[i].length;
-  const keep = s.tokenDropout > 0 ? new Uint8Array(offsets[train.sequences.length]) : null;
+  const keep = s.tokenDropout > 0 ? new Uint8Array(train.tokens.length) : null;
   const C = model.config.classes, K = Math.max(2, C);
   let lastPause = now(), cancelled = false, stoppedEarly = false;
   const runStart = now();
   let seqsDone = 0;
+  const order = new Int32Array(n);
   for (let epoch = s.startEpoch; epoch < s.epochs && !cancelled; epoch++) {
     const t0 = now();
-    // The epoch's batches are built one at a time (the order and the dropout draws are those of
-    // epochBatches over dropTokens, so results are unchanged), and the dropout is a byte per token
-    // reused every epoch: memory stays one batch plus O(tokens) bytes, not a copy of the data.
-    if (s.tokenDropout > 0) dropMask(train.sequences, s.tokenDropout, epochSeed(s.seed, epoch) ^ 0x5bd1e995, offsets, keep!);
-    const order = Int32Array.from(all);
+    // The epoch's batches are built one at a time from the packed rows (the order and the dropout
+    // draws are those of epochBatches over dropTokens, so results are unchanged), and the dropout
+    // is a byte per token reused every epoch: memory stays one batch plus O(tokens) bytes.
+    if (keep) dropMask(train, s.tokenDropout, epochSeed(s.seed, epoch) ^ 0x5bd1e995, keep);
+    for (let i = 0; i < n; i++) order[i] = i;
     new Rng(epochSeed(s.seed, epoch)).shuffle(order);
     let lossSum = 0, correct = 0, seen = 0;
     for (let i = 0; i < steps; i++) {
       if (hooks.shouldStop()) { cancelled = true; break; }
       const rows = order.subarray(i * s.batchSize, Math.min(order.length, (i + 1) * s.batchSize));
-      const b = s.tokenDropout > 0 ? keptBatch(train, rows, s.maxLen, offsets, keep!) : makeBatch(train.sequences, train.labels, rows, s.maxLen);
-      const [B] = b.shape, g = epoch * steps + i;
+      const b = packedBatch(train, rows, s.maxLen, keep);
+      const [B] = b.shape, g = epoch * steps + i, labels = b.targets.labels;
       opt.lr = learningRate(s, g, totalSteps);
-      const loss = parallel ? await parallel.step(b.tokens, b.shape, b.labels) : trainStep(model, opt, b.tokens, b.shape, b.labels);
+      const loss = parallel ? await parallel.step(b.tokens, b.shape, labels) : trainStep(model, opt, b.tokens, b.shape, labels);
       const logits = parallel ? parallel.lastLogits() : model.readLogits(model.currentPlan!, B);
-      const pred = argmaxRows(probabilities(logits, B, C), B, K);
-      for (let j = 0; j < B; j++) if (pred[j] === b.labels[j]) correct++;
+      correct += correctClasses(argmaxRows(probabilities(logits, B, C), B, K), b.targets);
       lossSum += loss * B;
       seen += B;
       seqsDone += B;
@@ -142,25 +158,17 @@ export async function trainLoop(model: Model, opt: AdamwOptimizer, train: Datase
       epoch: epoch + 1, loss: seen ? lossSum / seen : NaN, accuracy: seen ? correct / seen : NaN,
       lr: opt.lr, seconds, seqPerSec: seen / Math.max(seconds, 1e-9),
     };
-    if (val && valIdx && valIdx.length > 0) {
-      const pr = predictBatches(model, lazyBatches(val, valIdx, Math.max(s.batchSize, 64), s.maxLen));
+    if (val && nVal > 0) {
+      const pr = predictBatches(model, inOrder(val, Math.max(s.batchSize, 64), s.maxLen));
       info.valLoss = pr.loss;
       info.valAccuracy = pr.accuracy;
     }
     history.push(info);
     hooks.onEpoch?.(info);
     if (cancelled) break;
-    let stop = false;
-    if (s.patience > 0 && info.valLoss !== undefined) {
-      if (early.best === null || info.valLoss < early.best) {
-        early.best = info.valLoss;
-        early.bestEpoch = epoch + 1;
-        early.params = model.be.read(model.params, model.layout.total);
-        early.sinceBest = 0;
-      } else if (++early.sinceBest >= s.patience) {
-        stop = true;
-      }
-    }
+    const verdict = s.patience > 0 && info.valLoss !== undefined ? earlyStopping(early, epoch + 1, info.valLoss, s.patience) : 'go on';
+    if (verdict === 'best') early.params = model.be.read(model.params, model.layout.total);
+    const stop = verdict === 'stop';
     hooks.onCheckpoint?.(epoch + 1);
     if (stop) { stoppedEarly = true; break; }
     await hooks.pause();
@@ -170,43 +178,24 @@ export async function trainLoop(model: Model, opt: AdamwOptimizer, train: Datase
   return { history, cancelled, stoppedEarly, bestEpoch: early.bestEpoch };
 }
 
-/** dropTokens as a mask: keep[offsets[i] + j] = 1 when token j of sequence i stays. The same
- *  draws in the same order as dropTokens, so the kept tokens are the same. */
-export function dropMask(seqs: Int32Array[], p: number, seed: number, offsets: Int32Array, keep: Uint8Array): void {
-  const rng = new Rng(seed);
+/** dropTokens as a mask over packed rows: keep[offsets[i] + j] = 1 when token j of row i stays.
+ *  The same draws in the same order as dropTokens, so the kept tokens are the same. */
+export function dropMask(d: PackedDataset, p: number, seed: number, keep: Uint8Array): void {
+  const rng = new Rng(seed), { offsets } = d;
   keep.fill(0);
-  for (let i = 0; i < seqs.length; i++) {
-    const n = seqs[i].length, o = offsets[i];
+  for (let i = 0; i + 1 < offsets.length; i++) {
+    const o = offsets[i], n = offsets[i + 1] - o;
     let any = false;
     for (let j = 0; j < n; j++) if (rng.uniform() >= p) { keep[o + j] = 1; any = true; }
     if (!any && n > 0) keep[o + rng.int(n)] = 1;
   }
 }
 
-/** makeBatch over the kept tokens of `rows` (dropMask's), without materialising the sequences. */
-export function keptBatch(d: Dataset, rows: Int32Array, maxLen: number, offsets: Int32Array, keep: Uint8Array): Batch {
-  const B = rows.length;
-  let longest = 0;
-  for (let b = 0; b < B; b++) {
-    let n = 0;
-    for (let k = offsets[rows[b]]; k < offsets[rows[b] + 1]; k++) n += keep[k];
-    if (n > longest) longest = n;
-  }
-  const T = Math.max(1, Math.min(maxLen, longest));
-  const tokens = new Int32Array(B * T), labels = new Int32Array(B);
-  for (let b = 0; b < B; b++) {
-    const r = rows[b], q = d.sequences[r], o = offsets[r];
-    for (let j = 0, t = 0; j < q.length && t < T; j++) if (keep[o + j]) tokens[b * T + t++] = q[j];
-    labels[b] = d.labels[r];
-  }
-  return { tokens, shape: [B, T], labels, indices: Int32Array.from(rows) };
-}
-
-/** evalBatches, one batch at a time. */
-function* lazyBatches(d: Dataset, idx: Int32Array, batchSize: number, maxLen: number): Generator<Batch> {
-  for (let start = 0; start < idx.length; start += batchSize) {
-    yield makeBatch(d.sequences, d.labels, idx.subarray(start, Math.min(idx.length, start + batchSize)), maxLen);
-  }
+/** The rows of `d` in dataset order, one batch at a time. */
+function* inOrder(d: PackedDataset, batchSize: number, maxLen: number): Generator<Batch> {
+  const n = rowCount(d), rows = new Int32Array(n);
+  for (let i = 0; i < n; i++) rows[i] = i;
+  for (let start = 0; start < n; start += batchSize) yield packedBatch(d, rows.subarray(start, Math.min(n, start + batchSize)), maxLen);
 }
 
 /** Each sequence with every token left out with probability p (at least one token is kept). */

@@ -6,8 +6,9 @@
 // finished) and the rest are skipped, which is the one place wall-clock time can change the outcome.
 import type { Context } from '../context.js';
 import { Tokenizer, UNK_ID, type TokenizerOptions } from '../data/tokenizer.js';
+import { PackedBuilder, type PackedDataset } from '../data/dataset.js';
 import { HeedError } from '../errors.js';
-import { fit, type FitResult } from './fit.js';
+import { fit, type FitResult, type PackedFitData } from './fit.js';
 import type { EpochInfo } from './loop.js';
 
 /** One setting to try: how text becomes ids, and how the pooling model is regularised. */
@@ -36,8 +37,8 @@ export interface SearchTrial {
 }
 
 export interface SearchOptions {
-  /** Every row's text, and its class id. */
-  texts: readonly string[];
+  /** Every row's text (an array, or anything with `length` and `at(i)`), and its class id. */
+  texts: { readonly length: number; at(i: number): string | undefined };
   labels: Int32Array;
   classes: number;
   /** Row indices of the training and validation splits (validation must not be empty). */
@@ -92,10 +93,10 @@ export function searchBudget(rows: number): number {
   return Math.min(180, 10 + rows * 0.005);
 }
 
-/** Share of the tokens of `seqs` that are '<unk>'. */
-export function unknownShare(seqs: readonly Int32Array[]): number {
+/** Share of the tokens that are '<unk>': of a packed token buffer, or of sequences. */
+export function unknownShare(tokens: Int32Array | readonly Int32Array[]): number {
   let n = 0, unk = 0;
-  for (const s of seqs) { n += s.length; for (const id of s) if (id === UNK_ID) unk++; }
+  for (const s of tokens instanceof Int32Array ? [tokens] : tokens) { n += s.length; for (const id of s) if (id === UNK_ID) unk++; }
   return n === 0 ? 1 : unk / n;
 }
 
@@ -111,7 +112,8 @@ export async function searchSettings(ctx: Context, o: SearchOptions): Promise<Se
   const budget = o.budgetSeconds ?? searchBudget(o.texts.length);
   if (typeof budget !== 'number' || !(budget > 0)) throw new HeedError(`searchSettings: budgetSeconds must be a positive number, got ${String(budget)}`);
   const t0 = performance.now(), elapsed = () => (performance.now() - t0) / 1000;
-  const trainTexts = Array.from(o.train, (i) => o.texts[i]);
+  // Read row by row, never gathered into an array: the texts may be a packed column (heed train's).
+  const trainTexts = { *[Symbol.iterator]() { for (const i of o.train) yield o.texts.at(i)!; } };
   const trials: SearchTrial[] = [];
   let best: { i: number; tokenizer: Tokenizer; maxLen: number; fit: FitResult; history: EpochInfo[] } | null = null;
   for (let c = 0; c < candidates.length; c++) {
@@ -124,17 +126,22 @@ export async function searchSettings(ctx: Context, o: SearchOptions): Promise<Se
     }
     const s0 = performance.now();
     const tokenizer = Tokenizer.build(trainTexts, cand.tokenizer);
-    const full = trainTexts.map((t) => tokenizer.encode(t));
-    const maxLen = o.maxLenFor ? o.maxLenFor(full.map((s) => s.length), cand) : Math.min(4096, Math.max(1, ...full.map((s) => s.length)));
-    const cut = (s: Int32Array) => (s.length > maxLen ? s.slice(0, maxLen) : s);
+    // Packed, as fit wants them: no array per row (issue 11: a million rows).
+    const full = new PackedBuilder(o.train.length);
+    for (let k = 0; k < o.train.length; k++) full.push(tokenizer.encode(o.texts.at(o.train[k])!), o.labels[o.train[k]]);
+    const train = full.finish(), lengths = train.offsets.subarray(1).map((end, k) => end - train.offsets[k]);
+    let longest = 1;
+    for (const n of lengths) if (n > longest) longest = n;
+    const maxLen = o.maxLenFor ? o.maxLenFor(Array.from(lengths), cand) : Math.min(4096, longest);
+    const validation = new PackedBuilder(o.val.length);
+    for (const i of o.val) validation.push(tokenizer.encode(o.texts.at(i)!, maxLen), o.labels[i]);
     const history: EpochInfo[] = [];
     let cutShort = false;
     const run = fit(ctx, {
       modelOptions: cand.model === 'transformer'
         ? { kind: 'transformer', vocabSize: tokenizer.vocabSize, maxLen, dModel: o.dModel ?? 64, heads: 4, ffDim: 2 * (o.dModel ?? 64), layers: 2, classes: o.classes, seed: o.seed ?? 0 }
         : { kind: 'pooling', vocabSize: tokenizer.vocabSize, dModel: o.dModel ?? 64, classes: o.classes, seed: o.seed ?? 0 },
-      data: { sequences: full.map(cut), labels: Int32Array.from(o.train, (i) => o.labels[i]) },
-      validation: { sequences: Array.from(o.val, (i) => tokenizer.encode(o.texts[i], maxLen)), labels: Int32Array.from(o.val, (i) => o.labels[i]) },
+      data: cut(train, maxLen), validation: fitData(validation.finish()),
       epochs: o.epochs ?? 30, batchSize: o.batchSize ?? 32, lr: o.lr ?? 1e-2, warmup: 0.05, schedule: 'cosine',
       weightDecay: cand.weightDecay, tokenDropout: cand.tokenDropout, clipNorm: 1, maxLen, patience: o.patience ?? 5, seed: o.seed ?? 0,
       worker: o.worker,
@@ -148,7 +155,7 @@ export async function searchSettings(ctx: Context, o: SearchOptions): Promise<Se
     const kept = result.bestEpoch !== null ? history.find((e) => e.epoch === result.bestEpoch) : history[history.length - 1];
     const t: SearchTrial = {
       candidate: cand, valAccuracy: kept?.valAccuracy ?? NaN, valLoss: kept?.valLoss ?? NaN, bestEpoch: kept?.epoch ?? 0, epochs: history.length,
-      seconds: (performance.now() - s0) / 1000, unknownShare: tokenizer.type === 'ngram' ? 0 : unknownShare(full), vocabSize: tokenizer.vocabSize,
+      seconds: (performance.now() - s0) / 1000, unknownShare: tokenizer.type === 'ngram' ? 0 : unknownShare(train.tokens), vocabSize: tokenizer.vocabSize,
       status: cutShort ? 'cut short' : 'done',
     };
     trials.push(t);
@@ -166,4 +173,13 @@ export async function searchSettings(ctx: Context, o: SearchOptions): Promise<Se
     }
   }
   return { trials, best: best!.i, tokenizer: best!.tokenizer, maxLen: best!.maxLen, fit: best!.fit, history: best!.history };
+}
+
+const fitData = (d: PackedDataset): PackedFitData => ({ tokens: d.tokens, offsets: d.offsets, labels: d.targets.labels });
+
+/** Every row of `d` cut to its first maxLen tokens. */
+function cut(d: PackedDataset, maxLen: number): PackedFitData {
+  const n = d.offsets.length - 1, out = new PackedBuilder(n, d.tokens.length);
+  for (let i = 0; i < n; i++) out.push(d.tokens.subarray(d.offsets[i], Math.min(d.offsets[i + 1], d.offsets[i] + maxLen)), d.targets.labels[i]);
+  return fitData(out.finish());
 }

@@ -1,13 +1,13 @@
 // The worker side of heed.fit, independent of the platform: given an endpoint, it waits for
 // 'start', trains with its own heed context, streams progress, and answers with the final
 // weights. Errors become an 'error' message; the main side turns it into a HeedError.
-import { init } from '../index.js';
 import type { Context } from '../context.js';
+import type { InitOptions } from '../init.js';
 import type { Model } from '../nn/model.js';
 import { modelFor } from '../nn/registry.js';
 import type { AdamwOptimizer } from '../nn/optim.js';
 import { freshEarlyState, trainLoop, type EarlyState } from '../train/loop.js';
-import { describeError, unpack, type Endpoint, type FromWorker, type OptimizerState, type ToWorker } from './protocol.js';
+import { describeError, type Endpoint, type FromWorker, type OptimizerState, type ToWorker } from './protocol.js';
 import { DataParallelTrainer } from '../parallel/trainer.js';
 import { replicaHandler } from '../parallel/replica.js';
 
@@ -30,7 +30,9 @@ const buffers = (...a: Float32Array[]) => a.map((x) => x.buffer as ArrayBuffer);
 /** A copy of the early-stopping state that can be transferred without touching the live one. */
 export const copyEarly = (e: EarlyState): EarlyState => ({ ...e, params: e.params ? e.params.slice() : null });
 
-export function serveTraining(ep: Endpoint, pause: () => Promise<void>): void {
+/** Serves 'start' (and replica) messages on `ep`. `init` is heed's, passed in by the worker entry
+ *  so that this module, which fit imports, does not import the package entry (a cycle). */
+export function serveTraining(ep: Endpoint, pause: () => Promise<void>, init: (o: InitOptions) => Promise<Context>): void {
   let cancelled = false;
   const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => ep.postMessage(m, transfer);
   const replica = replicaHandler(post, init);
@@ -45,7 +47,7 @@ export function serveTraining(ep: Endpoint, pause: () => Promise<void>): void {
       const { model, opt } = materialise(h, msg);
       const early: EarlyState = msg.early ?? freshEarlyState();
       if (msg.threads > 1) parallel = await DataParallelTrainer.start(h, model, opt, { threads: msg.threads });
-      const result = await trainLoop(model, opt, unpack(msg.train), msg.val ? unpack(msg.val) : null, msg.settings, {
+      const result = await trainLoop(model, opt, msg.train, msg.val, msg.settings, {
         onStep: (info) => post({ type: 'step', info }),
         onEpoch: (info) => post({ type: 'epoch', info }),
         onCheckpoint: msg.checkpoints ? (epoch) => {

@@ -1,5 +1,6 @@
 // Entry point of the training worker (heed/worker): a worker_thread in Node, a module Web Worker
 // in browsers. One code path: adapt the platform's port to an Endpoint and serve.
+import { init } from '../index.js';
 import type { Endpoint } from './protocol.js';
 import { serveTraining } from './run.js';
 
@@ -17,7 +18,7 @@ if (isNode) {
       postMessage: (m, t) => parentPort.postMessage(m, t),
       onMessage: (h) => parentPort.on('message', h),
     };
-    serveTraining(ep, () => new Promise((r) => setImmediate(r)));
+    serveTraining(ep, () => new Promise((r) => setImmediate(r)), init);
   }
 } else {
   const scope = globalThis as unknown as WebWorkerScope;
@@ -29,5 +30,5 @@ if (isNode) {
   const channel = new MessageChannel();
   const waiting: (() => void)[] = [];
   channel.port1.onmessage = () => waiting.shift()?.();
-  serveTraining(ep, () => new Promise<void>((r) => { waiting.push(r); channel.port2.postMessage(0); }));
+  serveTraining(ep, () => new Promise<void>((r) => { waiting.push(r); channel.port2.postMessage(0); }), init);
 }

@@ -5,7 +5,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { earlyStop } from '../../src/cli/train.js';
 import { BIN, epochLines, heed, killAll, lines, ls, removeTempDirs, ROOT, start, synthCsv, tempDir, waitUntil, type Result } from './util.js';
 
 /** Bytes of a real model file (trained once in beforeAll): the "existing --out" and corruption source. */
@@ -439,16 +438,5 @@ describe('SIGINT', () => {
     if (files.includes('model.safetensors.ckpt')) expect(res.stderr).toMatch(/epoch \d+ is saved in/);
     else expect(res.stderr).not.toMatch(/is saved in/);
     expect(readFileSync(join(d, 'model.safetensors')).equals(MODEL)).toBe(true);
-  });
-});
-
-describe('earlyStop (the replay behind --resume)', () => {
-  const h = (...v: number[]) => v.map((valLoss, i) => ({ epoch: i + 1, loss: 1, accuracy: 0, lr: 0, seconds: 0, seqPerSec: 0, valLoss }));
-  it('stops as the training loop does', () => {
-    expect(earlyStop(h(3, 2, 1), 1)).toEqual({ stopped: false, best: 3 });
-    expect(earlyStop(h(3, 2, 2.5, 1), 1)).toEqual({ stopped: true, best: 2 });
-    expect(earlyStop(h(3, 2, 2.5, 1, 0.5), 2)).toEqual({ stopped: false, best: 5 });
-    expect(earlyStop(h(3, 2, 2, 2), 2)).toEqual({ stopped: true, best: 2 }); // equal is no better
-    expect(earlyStop(h(3, 2, 2.5), 0)).toEqual({ stopped: false, best: null });
   });
 });

@@ -100,7 +100,7 @@ describe('makeBatch', () => {
     const b = makeBatch(seqs, labels, [1, 0, 2], 10);
     expect(b.shape).toEqual([3, 3]);
     expect([...b.tokens]).toEqual([8, 0, 0, 5, 6, 7, 0, 0, 0]);
-    expect([...b.labels]).toEqual([0, 1, 2]);
+    expect(b.targets).toEqual({ kind: 'class', labels: Int32Array.from([0, 1, 2]) });
     expect([...b.indices]).toEqual([1, 0, 2]);
   });
   it('truncates to maxLen keeping the first ids', () => {
@@ -135,11 +135,11 @@ describe('epochBatches and evalBatches', () => {
     for (const b of bs) {
       const [B, T] = b.shape;
       expect(b.tokens.length).toBe(B * T);
-      expect(b.labels.length).toBe(B);
+      expect(b.targets.labels.length).toBe(B);
       expect(T).toBe(Math.max(1, Math.min(maxLen, Math.max(...[...b.indices].map((i) => seqs[i].length)))));
       for (let r = 0; r < B; r++) {
         const i = b.indices[r];
-        expect(b.labels[r]).toBe(labels[i]);
+        expect(b.targets.labels[r]).toBe(labels[i]);
         const n = Math.min(T, seqs[i].length);
         for (let t = 0; t < T; t++) expect(b.tokens[r * T + t]).toBe(t < n ? 100 + i : 0);
       }

@@ -234,3 +234,35 @@ describe('long sequences', () => {
     expect(grew).toBeLessThan(16 * MiB); // one T×T float buffer alone would be 64 MiB
   });
 });
+
+// Issue 11 item 10: training data is packed once at fit's boundary (tokens + offsets + targets)
+// and stays packed through the loop, its batches and validation: no object per row anywhere. An
+// Int32Array view per row costs ~100 bytes of JS heap (the old unpack built one per row on each
+// side), so 200,000 rows would add ~20 MiB; the packed buffers are off-heap ArrayBuffers.
+describe('training data in memory', () => {
+  it.each(['packed', 'one array per row'] as const)('fit (on this thread) adds no per-row objects to the JS heap: 200,000 rows given %s, heap growth under 20 bytes a row', async (form) => {
+    const h = await init({ backend: 'wasm' });
+    const N = 200_000, rng = new Rng(8);
+    const lengths = Int32Array.from({ length: N }, () => 1 + rng.int(3));
+    const offsets = new Int32Array(N + 1);
+    for (let i = 0; i < N; i++) offsets[i + 1] = offsets[i] + lengths[i];
+    const tokens = Int32Array.from({ length: offsets[N] }, () => 1 + rng.int(V - 1));
+    const labels = Int32Array.from({ length: N }, (_, i) => tokens[offsets[i]] % 2);
+    const rows = (n: number) => Array.from({ length: n }, (_, i) => tokens.subarray(offsets[i], offsets[i + 1]));
+    const data = form === 'packed' ? { tokens, offsets, labels } : { sequences: rows(N), labels };
+    const validation = form === 'packed' ? { tokens: tokens.slice(0, offsets[N / 4]), offsets: offsets.slice(0, N / 4 + 1), labels: labels.slice(0, N / 4) }
+      : { sequences: rows(N / 4), labels: labels.slice(0, N / 4) };
+    const heap0 = heapAfterGc();
+    let atStep = 0, atEpoch = 0;
+    const run = h.fit({ modelOptions: { kind: 'pooling', vocabSize: V, dModel: 8, seed: 1 }, data, validation, epochs: 1, batchSize: 4096,
+      worker: false, tokenDropout: 0.1,
+      onStep: (s) => { if (s.step === 2) atStep = heapAfterGc() - heap0; },
+      onEpoch: () => { atEpoch = heapAfterGc() - heap0; } });
+    const r = await run.done;
+    console.log(`fit on ${N.toLocaleString('en')} rows (${form}): JS heap +${(atStep / MiB).toFixed(1)} MiB while training, +${(atEpoch / MiB).toFixed(1)} MiB after validation`);
+    expect(r.history[0].valAccuracy).toBeGreaterThan(0.4);
+    expect(atStep).toBeLessThan(N * 20);
+    expect(atEpoch).toBeLessThan(N * 20);
+    r.model.dispose();
+  });
+});

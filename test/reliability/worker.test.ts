@@ -35,11 +35,12 @@ function settle<T>(p: Promise<T>): Promise<{ ok: T } | { err: unknown }> {
 const serving = (hook: string) => `
 import { parentPort } from 'node:worker_threads';
 import { serveTraining } from './run.js';
+import { init } from '../index.js';
 let steps = 0;
 serveTraining({
   postMessage: (m, t) => { parentPort.postMessage(m, t); ${hook} },
   onMessage: (h) => parentPort.on('message', h),
-}, () => new Promise((r) => setImmediate(r)));
+}, () => new Promise((r) => setImmediate(r)), init);
 `;
 
 const CRASHES: [string, string, RegExp][] = [
@@ -126,11 +127,12 @@ describe('a training worker that dies', () => {
 const replicaDying = (how: string) => `
 import { parentPort } from 'node:worker_threads';
 import { serveTraining } from './run.js';
+import { init } from '../index.js';
 let shards = 0;
 serveTraining({
   postMessage: (m, t) => parentPort.postMessage(m, t),
   onMessage: (h) => parentPort.on('message', (m) => { if (m.type === 'shard' && ++shards === 3) { ${how} } h(m); }),
-}, () => new Promise((r) => setImmediate(r)));
+}, () => new Promise((r) => setImmediate(r)), init);
 `;
 
 describe('a data-parallel helper that dies', () => {

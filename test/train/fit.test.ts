@@ -166,4 +166,38 @@ describe('fit', () => {
     expect(() => h.fit({ modelOptions, data: { sequences: [[1]], labels: [5] } })).toThrow('fit: data.labels[0] = 5 is outside [0, 2)');
     expect(() => h.fit({ data } as never)).toThrow('give either model or modelOptions');
   });
+
+  it('takes packed data ({ tokens, offsets, labels }) and trains exactly as on one array per row; the caller keeps its arrays', async () => {
+    const h = await heed.init();
+    const packed = (d: { sequences: Int32Array[]; labels: Int32Array }) => {
+      const offsets = new Int32Array(d.sequences.length + 1);
+      d.sequences.forEach((s, i) => { offsets[i + 1] = offsets[i] + s.length; });
+      const tokens = new Int32Array(offsets[d.sequences.length]);
+      d.sequences.forEach((s, i) => tokens.set(s, offsets[i]));
+      return { tokens, offsets, labels: Int32Array.from(d.labels) };
+    };
+    const data = task(200, 14), validation = task(50, 15);
+    const opts = { modelOptions: { kind: 'pooling' as const, vocabSize: V, dModel: 8 }, epochs: 2, batchSize: 16, seed: 5, tokenDropout: 0.2 };
+    const p = packed(data);
+    const a = await h.fit({ ...opts, data, validation }).done, b = await h.fit({ ...opts, data: p, validation: packed(validation) }).done;
+    for (const [k, t] of Object.entries(a.model.stateDict())) expect(Buffer.from(t.data.buffer).equals(Buffer.from(b.model.stateDict()[k].data.buffer)), k).toBe(true);
+    expect(b.history).toHaveLength(2);
+    expect(b.history.map((e) => e.valLoss)).toEqual(a.history.map((e) => e.valLoss));
+    expect(p.tokens.length).toBe(packed(data).tokens.length); // copied, not transferred away
+  });
+
+  it('checks packed data, naming the row, the offsets or the counts', async () => {
+    const h = await heed.init();
+    const mo = { kind: 'pooling' as const, vocabSize: V, dModel: 8 };
+    const fit = (tokens: number[], offsets: number[], labels: number[]) => () =>
+      h.fit({ modelOptions: mo, data: { tokens: Int32Array.from(tokens), offsets: Int32Array.from(offsets), labels: Int32Array.from(labels) } });
+    expect(fit([1, 2, 99], [0, 2, 3], [0, 1])).toThrow('fit: data row 1 token 0 = 99 is outside [0, 10) (vocabSize 10)');
+    expect(fit([1, 2, 3], [0, 2, 3], [0, 7])).toThrow('fit: data.labels[1] = 7 is outside [0, 2)');
+    expect(fit([1, 2, 3], [0, 2, 3], [0])).toThrow('fit: data has 2 rows (offsets) but 1 labels');
+    expect(fit([1, 2, 3], [0, 2], [0])).toThrow('fit: data.offsets must start at 0 and end at tokens.length (3), got 0 … 2');
+    expect(fit([1, 2, 3], [0, 3, 2, 3], [0, 1, 0])).toThrow('fit: data.offsets[2] = 2 is below offsets[1] = 3');
+    expect(fit([1], [], [])).toThrow(/offsets must start at 0 .* got an empty array/);
+    expect(() => h.fit({ modelOptions: mo, data: { tokens: [1], offsets: [0, 1], labels: [0] } as never })).toThrow('fit: data packed must be { tokens: Int32Array, offsets: Int32Array, labels: Int32Array }');
+    expect(() => h.fit({ modelOptions: mo, data: null as never })).toThrow(/^fit: data must be/);
+  });
 });
