@@ -99,8 +99,7 @@ export class BertNormalizer {
 
   /** Normalizes text[from, to); a lone surrogate counts as U+FFFD (what UTF-8 encoding makes of it). */
   normalize(text: string, from = 0, to = text.length): Normalized {
-    const start: number[] = [], end: number[] = [];
-    let out = '';
+    const units: number[] = [], start: number[] = [], end: number[] = [];
     for (let i = from; i < to;) {
       let cp = text.charCodeAt(i), n = 1;
       if (cp >= 0xd800 && cp <= 0xdfff) {
@@ -109,12 +108,18 @@ export class BertNormalizer {
         else cp = 0xfffd;
       }
       const s = this.map(cp);
-      for (let k = 0; k < s.length; k++) { start.push(i); end.push(i + n); }
-      out += s;
+      for (let k = 0; k < s.length; k++) { units.push(s.charCodeAt(k)); start.push(i); end.push(i + n); }
       i += n;
     }
-    return { text: out, start, end };
+    return { text: fromUnits(units), start, end };
   }
+}
+
+/** A string from UTF-16 units, in chunks (one call cannot take a million arguments). */
+function fromUnits(units: number[]): string {
+  let out = '';
+  for (let i = 0; i < units.length; i += 8192) out += String.fromCharCode(...units.slice(i, i + 8192));
+  return out;
 }
 
 /** No normalizer in the file: the text as it is (lone surrogates as U+FFFD, as for BertNormalizer). */

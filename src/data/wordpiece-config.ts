@@ -59,7 +59,8 @@ export interface WordPieceConfig {
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const MAX_ID = 2 ** 32 - 1;
+// Ids and type ids reach the model as Int32Array entries: HF's u32 beyond 2^31 - 1 would wrap.
+const MAX_ID = 2 ** 31 - 1;
 // transformers' VERY_LARGE_INTEGER (int(1e30)) means "no limit".
 const NO_LIMIT = 1e29;
 

@@ -127,14 +127,16 @@ export class WordPieceTokenizer {
   encodeBatch(inputs: readonly Input[], options: EncodeOptions = {}): WordPieceEncoding[] {
     if (!Array.isArray(inputs)) throw new HeedError(`encodeBatch: inputs must be an array of texts or [text, pair] arrays, got ${typeof inputs}`);
     const settings = this.settings('encodeBatch', options, true);
-    const list = Array.from(inputs as readonly Input[]);
-    const out = list.map((input, i) => {
-      if (typeof input === 'string') return this.encodeOne(input, null, settings);
-      if (Array.isArray(input) && input.length === 2 && typeof input[0] === 'string' && typeof input[1] === 'string') {
-        return this.encodeOne(input[0], input[1], settings);
+    // Each input is read once, into what is checked and then encoded.
+    const list: Array<[string, string | null]> = Array.from(inputs as readonly unknown[], (input, i) => {
+      if (typeof input === 'string') return [input, null];
+      if (Array.isArray(input)) {
+        const [a, b, extra] = [input[0], input[1], input.length];
+        if (extra === 2 && typeof a === 'string' && typeof b === 'string') return [a, b];
       }
       throw new HeedError(`encodeBatch: inputs[${i}] must be a string or a [text, pair] array of two strings`);
     });
+    const out = list.map(([a, b]) => this.encodeOne(a, b, settings));
     if (settings.padding) pad(out, settings.padding);
     return out;
   }
@@ -219,7 +221,10 @@ export class WordPieceTokenizer {
       for (let i = 0; i < splits.length; i++) run(i);
     }
     const seq: Seq = { ids: [], tokens: [], offsets: [] };
-    for (let i = first; i < last; i++) { seq.ids.push(...done[i].ids); seq.tokens.push(...done[i].tokens); seq.offsets.push(...done[i].offsets); }
+    for (let i = first; i < last; i++) {  // no push(...x): a word can give more tokens than a call takes arguments
+      const d = done[i];
+      for (let k = 0; k < d.ids.length; k++) { seq.ids.push(d.ids[k]); seq.tokens.push(d.tokens[k]); seq.offsets.push(d.offsets[2 * k], d.offsets[2 * k + 1]); }
+    }
     return seq;
   }
 
@@ -443,7 +448,9 @@ function truncate(a: Seq, b: Seq | null, t: Truncation): void {
 
 function pad(encs: WordPieceEncoding[], p: Padding): void {
   if (encs.length === 0) return;
-  let len = p.length === 'longest' ? Math.max(...encs.map((e) => e.ids.length)) : p.length;
+  let len = 0;
+  if (p.length === 'longest') for (const e of encs) len = Math.max(len, e.ids.length);
+  else len = p.length;
   if (p.multipleOf && len % p.multipleOf > 0) len += p.multipleOf - (len % p.multipleOf);
   for (const e of encs) {
     const n = len - e.ids.length;
