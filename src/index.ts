@@ -37,7 +37,7 @@ export type { AttentionSaved } from './ops/attention.js';
 export type { OptimizerState } from './worker/protocol.js';
 export type { EarlyState } from './train/loop.js';
 export { indexLabels, stratifiedSplit } from './data/dataset.js';
-export { decodeSafetensors, encodeSafetensors, type DecodedSafetensors, type NamedTensor } from './io/safetensors.js';
+export { decodeSafetensors, encodeSafetensors, type DecodedSafetensors, type DecodeOptions, type NamedTensor } from './io/safetensors.js';
 export { Tokenizer, type TokenizerJSON, type TokenizerOptions, type TokenizerType } from './data/tokenizer.js';
 export type { NgramSettings } from './data/ngram.js';
 export { defaultCandidates, searchBudget, searchSettings, type SearchCandidate, type SearchOptions, type SearchResult, type SearchTrial } from './train/search.js';
