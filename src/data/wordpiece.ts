@@ -38,7 +38,7 @@ export interface EncodeOptions {
   padding?: boolean | { length?: number; multipleOf?: number; direction?: Direction };
 }
 
-type Input = string | readonly [string, string];
+export type Input = string | readonly [string, string];
 
 /** Tokens of one sequence before the template: ids, token strings, flat [start, end] offsets. */
 interface Seq { ids: number[]; tokens: string[]; offsets: number[] }
