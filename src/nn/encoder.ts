@@ -51,6 +51,11 @@ export interface EncoderBlockOptions {
   names?: 'torch' | 'bert';
 }
 
+/** The attention maps [B,H,T,T] of a stack of blocks, one per block (a family's Net.attention). */
+export function blockAttention(blocks: readonly EncoderBlock[], heads: number) {
+  return (B: number, T: number) => blocks.map((b) => ({ shape: [B, heads, T, T], write: (p: Buf) => b.attentionProbs(p) }));
+}
+
 /** One encoder layer as a chain layer: [N,d] in, [N,d] out, the batch's padding mask on the keys. */
 export class EncoderBlock implements Layer {
   readonly attn: MultiHeadAttention;

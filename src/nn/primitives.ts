@@ -14,9 +14,9 @@ export class Linear {
   readonly weight: Param;
   readonly bias: Param | null;
   constructor(readonly ps: Params, name: string, readonly inF: number, readonly outF: number,
-              o: { bias?: boolean; weightInit?: { uniform: number } | { normal: number }; biasInit?: { uniform: number } | { constant: number }; weightName?: string; biasName?: string } = {}) {
-    this.weight = ps.add(o.weightName ?? `${name}.weight`, [outF, inF], o.weightInit ?? lin(inF));
-    this.bias = o.bias === false ? null : ps.add(o.biasName ?? `${name}.bias`, [outF], o.biasInit ?? lin(inF));
+              o: { bias?: boolean; weightInit?: { uniform: number } | { normal: number }; biasInit?: { uniform: number } | { constant: number } } = {}) {
+    this.weight = ps.add(`${name}.weight`, [outF, inF], o.weightInit ?? lin(inF));
+    this.bias = o.bias === false ? null : ps.add(`${name}.bias`, [outF], o.biasInit ?? lin(inF));
   }
 
   /** y (= or +=) x·Wᵀ, then += b. With 'add', y + x·Wᵀ is one rounding (the residual add fused). */

@@ -6,7 +6,7 @@
 import { MAX_ELEMENTS, isPlannable } from '../../backends/backend.js';
 import { HeedError, checkPositiveInt } from '../../errors.js';
 import { ClsPool, Dense, Embed, Tanh } from '../chain.js';
-import { EncoderBlock } from '../encoder.js';
+import { blockAttention, EncoderBlock } from '../encoder.js';
 import { Sequential } from '../layer.js';
 import type { BertConfig, Family, Net } from '../model.js';
 import { Embedding, LayerNorm, Linear, Positions } from '../primitives.js';
@@ -76,7 +76,7 @@ export const bertFamily: Family<BertConfig> = {
       root,
       features: () => root.outputOf(blocks.length),
       maxLen: c.maxLen,
-      attention: (B, T) => blocks.map((b) => ({ shape: [B, c.heads, T, T], write: (p) => b.attentionProbs(p) })),
+      attention: blockAttention(blocks, c.heads),
       attentionList: true,
       input: 'tokens+types',
     };

@@ -2,6 +2,7 @@
 // row — one class per token (tagging: parts of speech, named entities, …). Targets are [B,T] class
 // ids, -100 where a token has no label (padding always counts as none).
 import { Dense } from '../chain.js';
+import { blockAttention } from '../encoder.js';
 import { Sequential } from '../layer.js';
 import type { Family, Net, TaggerConfig } from '../model.js';
 import { Linear } from '../primitives.js';
@@ -26,7 +27,7 @@ export const taggerFamily: Family<TaggerConfig> = {
       root,
       features: () => root.outputOf(blocks.length + 1),
       maxLen: c.maxLen,
-      attention: (B, T) => blocks.map((b) => ({ shape: [B, c.heads, T, T], write: (p) => b.attentionProbs(p) })),
+      attention: blockAttention(blocks, c.heads),
       attentionList: true,
     };
   },

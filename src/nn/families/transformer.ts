@@ -4,7 +4,7 @@
 import { MAX_ELEMENTS, isPlannable } from '../../backends/backend.js';
 import { HeedError, checkPositiveInt } from '../../errors.js';
 import { Dense, Embed, MeanPool, Norm } from '../chain.js';
-import { EncoderBlock } from '../encoder.js';
+import { blockAttention, EncoderBlock } from '../encoder.js';
 import { Sequential, type Params } from '../layer.js';
 import type { Family, Net, TransformerConfig } from '../model.js';
 import { Embedding, LayerNorm, Linear, Positions } from '../primitives.js';
@@ -83,7 +83,7 @@ export const transformerFamily: Family<TransformerConfig> = {
       root,
       features: () => root.outputOf(blocks.length + 1),
       maxLen: c.maxLen,
-      attention: (B, T) => blocks.map((b) => ({ shape: [B, c.heads, T, T], write: (p) => b.attentionProbs(p) })),
+      attention: blockAttention(blocks, c.heads),
       attentionList: true,
     };
   },
