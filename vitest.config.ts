@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 // Node 20's V8 validates relaxed SIMD only behind a flag (Node 22 and later have it on), so there
 // the op tests run a second time in a 'relaxed' project with the flag, on the relaxed build only
-// (test/ops/backends.ts), and test/relaxed.test.ts runs there instead of in the default project;
+// (test/ops/backends.ts), with the causalLM's parity and KV-cache tests, and test/relaxed.test.ts
+// runs there instead of in the default project;
 // everything else runs once, on the host as it is.
 const nodeMajor = Number(process.versions.node.split('.')[0]);
 const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
@@ -21,7 +22,7 @@ export default defineConfig({
         extends: true as const,
         test: {
           name: 'relaxed',
-          include: ['test/ops/*.test.ts', 'test/relaxed.test.ts'],
+          include: ['test/ops/*.test.ts', 'test/relaxed.test.ts', 'test/nn/decoder.test.ts', 'test/nn/kv-cache.test.ts'],
           execArgv: [RELAXED_FLAG],
           env: { HEED_TEST_BACKENDS: 'wasm-relaxed' },
         },

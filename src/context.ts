@@ -9,6 +9,12 @@ import { trainStep, type StepOptions } from './nn/step.js';
 import type { Model } from './nn/model.js';
 import { fit, type FitOptions, type FitRun } from './train/fit.js';
 import { DataParallelTrainer, type DataParallelOptions } from './parallel/trainer.js';
+import { CausalLM } from './generate.js';
+import { decoderFamily, type DecoderOptions } from './nn/families/decoder.js';
+import { registerFamily } from './nn/registry.js';
+
+// The decoder is heed's, not heed/infer's: model files, fit and the workers know its kind from here.
+registerFamily(decoderFamily);
 
 /** One init(): a backend with its own storage (one WebAssembly instance and memory for wasm). */
 export class Context extends InferenceContext {
@@ -17,6 +23,12 @@ export class Context extends InferenceContext {
   /** @internal use init(). */
   constructor(be: Backend, features: Features, maxMemoryBytes?: number) {
     super(be, features, maxMemoryBytes, bindOps as (ctx: InferenceContext) => object);
+  }
+
+  /** A decoder-only language model, nanoGPT's GPT (names, layout, pre-norm causal blocks, LM head
+   *  tied to the token embedding unless `tieEmbeddings: false`), with a KV cache for generate(). */
+  causalLM(options: DecoderOptions): CausalLM {
+    return this.atomic(() => new CausalLM(this, decoderFamily, options));
   }
 
   /** torch.optim.AdamW over every parameter of `model` (one group), with optional clip_grad_norm_. */

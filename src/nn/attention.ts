@@ -8,12 +8,17 @@ import type { Param, Params, Planner } from './layer.js';
 import { Linear, type Into } from './primitives.js';
 
 export interface AttentionNames {
-  /** 'packed': `${prefix}.in_proj_weight`, `${prefix}.in_proj_bias`, `${prefix}.out_proj.*`. */
+  /** 'packed': `${prefix}.in_proj_weight`, `${prefix}.in_proj_bias`, `${prefix}.out_proj.*`, or
+   *  with `inProj` and `out` given, `${inProj}.weight`, `${inProj}.bias`, `${out}.*` (nanoGPT's
+   *  'attn.c_attn' and 'attn.c_proj': the same q, k, v row blocks). */
   layout: 'packed' | 'separate';
+  inProj?: string;
   /** For 'separate': the names of the four Linears (e.g. 'attention.self.query'). */
   q?: string; k?: string; v?: string; out?: string;
-  /** For 'separate': the Linears' initialisation (PyTorch's nn.Linear when absent). */
+  /** The Linears' initialisation (PyTorch's nn.Linear when absent; for 'packed' without `inProj`,
+   *  nn.MultiheadAttention's); `outInit` overrides it for the output projection. */
   init?: { weightInit: { normal: number }; biasInit: { constant: number } };
+  outInit?: { weightInit: { normal: number }; biasInit: { constant: number } };
 }
 
 export interface AttentionShape { B: number; T: number; S: number }
@@ -39,7 +44,11 @@ export class MultiHeadAttention {
               readonly causal = false) {
     this.Dh = d / H;
     this.scale = 1 / Math.sqrt(this.Dh);
-    if (names.layout === 'packed') {
+    if (names.layout === 'packed' && names.inProj !== undefined) {
+      this.inProjWeight = ps.add(`${names.inProj}.weight`, [3 * d, d], names.init?.weightInit ?? { uniform: 1 / Math.sqrt(d) });
+      this.inProjBias = ps.add(`${names.inProj}.bias`, [3 * d], names.init?.biasInit ?? { uniform: 1 / Math.sqrt(d) });
+      this.out = new Linear(ps, names.out!, d, d, names.outInit ?? names.init);
+    } else if (names.layout === 'packed') {
       // nn.MultiheadAttention: xavier_uniform in_proj, zero biases, a Linear-initialised out_proj
       // weight with a zero bias.
       this.inProjWeight = ps.add(`${prefix}.in_proj_weight`, [3 * d, d], { uniform: Math.sqrt(6 / (d + 3 * d)) });

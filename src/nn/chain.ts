@@ -92,6 +92,30 @@ export class Dense implements Layer {
   backward(): void { this.linear.backward(this.#x.dy, this.#y.dy, this.#x.y, this.#x.rows); }
 }
 
+/** A Linear without bias whose weight is an embedding table [V,d] (GPT's LM head tied to the token
+ *  embedding): logits = x·Eᵀ over every row; its gradient accumulates into the embedding's. */
+export class TiedHead implements Layer {
+  #x!: Act; #y!: Act;
+  constructor(readonly ps: Params, readonly table: Embedding) {}
+
+  plan(a: Planner, _b: Batch, x: Act | null): Act {
+    this.#x = x!;
+    return (this.#y = out(a, x!.rows, this.table.rows));
+  }
+
+  forward(): void {
+    const E = this.table, N = this.#x.rows;
+    this.ps.rt.k.matmul_forward(this.#y.y, this.#x.y, E.weight.w, 1, N, E.rows, E.C, 0, 1, 0, 0);
+  }
+
+  /** dx += dy·E; dE += dyᵀ·x (after, or before, the embedding's own lookup gradient: both add). */
+  backward(): void {
+    const { k } = this.ps.rt, E = this.table, N = this.#x.rows;
+    k.matmul_forward(this.#x.dy, this.#y.dy, E.weight.w, 1, N, E.C, E.rows, 0, 0, 0, 1);
+    k.matmul_forward(E.weight.g, this.#y.dy, this.#x.y, 1, E.rows, E.C, N, 1, 0, 0, 1);
+  }
+}
+
 /** Mean over each row's non-padding positions (zeros for a row of padding): [B·T,d] → [B,d]. */
 export class MeanPool implements Layer {
   #x!: Act; #y!: Act; #batch!: Batch;

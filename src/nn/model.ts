@@ -28,7 +28,14 @@ export interface BertConfig {
   vocabSize: number; maxLen: number; typeVocabSize: number; dModel: number; heads: number; ffDim: number; layers: number;
   eps: number; gelu: 'erf' | 'tanh'; classes: number; seed: number;
 }
-export type ModelConfig = TransformerConfig | PoolingConfig | TaggerConfig | BertConfig;
+export interface DecoderConfig {
+  kind: 'decoder';
+  vocabSize: number; maxLen: number; dModel: number; heads: number; ffDim: number; layers: number;
+  tieEmbeddings: boolean; gelu: 'tanh' | 'erf';
+  /** Always vocabSize: one logit per token of the vocabulary. */
+  classes: number; seed: number;
+}
+export type ModelConfig = TransformerConfig | PoolingConfig | TaggerConfig | BertConfig | DecoderConfig;
 
 /** A model of each family, by the config it carries. */
 export type TransformerClassifier = Model<TransformerConfig>;
@@ -428,6 +435,11 @@ export class Model<C extends ModelConfig = ModelConfig> {
   readLogits(p: Plan, B: number): Float32Array {
     const rows = this.family.target === 'token' ? B * (this.#plan?.T ?? 0) : B;
     return this.be.read(p.logits, rows * this.config.classes);
+  }
+
+  /** @internal what the family built: the KV cache runs a decoder's layers from it. */
+  get net(): Net {
+    return this.#net;
   }
 
   /** @internal the longest sequence the model takes (Infinity for none). */

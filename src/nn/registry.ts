@@ -16,7 +16,15 @@ import { transformerFamily } from './families/transformer.js';
 export const FAMILIES = [transformerFamily, poolingFamily, taggerFamily, bertFamily] as const;
 
 const byKind = new Map<string, Family>(FAMILIES.map((f) => [f.kind, f as unknown as Family]));
-const kinds = FAMILIES.map((f) => `"${f.kind}"`).join(', ');
+let kinds = FAMILIES.map((f) => `"${f.kind}"`).join(', ');
+
+/** Adds a family heed has and heed/infer does not carry (the decoder: src/context.ts registers
+ *  it), so that the edge bundle stays its size. */
+export function registerFamily<C extends ModelConfig>(f: Family<C>): void {
+  if (byKind.has(f.kind)) return;
+  byKind.set(f.kind, f as unknown as Family);
+  kinds += `, "${f.kind}"`;
+}
 
 /** The family of a kind; a HeedError naming the known kinds for any other value (`who`: what
  *  the kind was read from, e.g. "config" gives "config kind "rnn" is not one of …"). */
