@@ -91,14 +91,12 @@ export function sampleToken(logits: ArrayLike<number>, temperature: number, topK
   for (let i = 1; i < V; i++) if (logits[i] > logits[best]) best = i;
   if (temperature <= 0) return best;
   if (topK >= V && topP >= 1) {
-    // Nothing is cut: one pass for the total, one for the draw.
+    // Nothing is cut: no sort, one exp per token.
+    const p = new Float64Array(V);
     let total = 0;
-    for (let i = 0; i < V; i++) total += Math.exp((logits[i] - logits[best]) / temperature);
+    for (let i = 0; i < V; i++) total += p[i] = Math.exp((logits[i] - logits[best]) / temperature);
     let r = u * total;
-    for (let i = 0; i < V; i++) {
-      r -= Math.exp((logits[i] - logits[best]) / temperature);
-      if (r < 0) return i;
-    }
+    for (let i = 0; i < V; i++) if ((r -= p[i]) < 0) return i;
     return best;
   }
   const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => logits[b] - logits[a] || a - b).slice(0, topK);
