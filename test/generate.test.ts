@@ -68,6 +68,14 @@ describe.each(['js', 'wasm'] as const)('generate on %s', async (backend) => {
     m.dispose();
   });
 
+  it('a causalLM saved and loaded (a plain Model of kind decoder) generates the same tokens with generate()', async () => {
+    const m = model(h), { model: loaded } = h.loadModel(h.saveModel(m));
+    expect(loaded.config).toEqual(m.config);
+    const want = await m.generateAll([4, 2], { samples: 2, seed: 8 });
+    expect(await collect(generate(loaded as never, [4, 2], { samples: 2, seed: 8 }))).toEqual(want[0].map((t, i) => [t, want[1][i]]));
+    m.dispose(); loaded.dispose();
+  });
+
   it('an AbortSignal cancels: before the first step, or between steps (the iterator throws its reason)', async () => {
     const m = model(h), before = h.memory().allocatedBytes;
     const aborted = new AbortController();
