@@ -58,6 +58,7 @@ export function blockAttention(blocks: readonly EncoderBlock[], heads: number) {
 
 /** One encoder layer as a chain layer: [N,d] in, [N,d] out, the batch's padding mask on the keys. */
 export class EncoderBlock implements Layer {
+  readonly setsInputGrad = true;
   readonly attn: MultiHeadAttention;
   readonly ff: FeedForward;
   readonly norm1: LayerNorm;
@@ -128,22 +129,22 @@ export class EncoderBlock implements Layer {
     const { be, k } = this.ps.rt, { B, T, mask } = this.#batch, N = B * T, d = this.norm1.C;
     const x = this.#x.y, dx = this.#x.dy, dy = this.#y.dy, d1 = this.#d1, d2 = this.#d2;
     if (this.pre) {
-      // d1 = dr1 = dy + norm2ᵀ(ffᵀ(dy)); dx += d1 + norm1ᵀ(attnᵀ(d1))
+      // d1 = dr1 = dy + norm2ᵀ(ffᵀ(dy)); dx = d1 + norm1ᵀ(attnᵀ(d1))
       be.copy(d1, dy, N * d);
       this.ff.backward(d2, dy, this.#n2, N, 'set');
       this.norm2.backward(d1, d2, this.#r1, N);
       this.attn.backward(d2, null, d1, this.#n1, this.#n1, mask, 'set');
-      k.add_forward(dx, dx, d1, N * d);
+      be.copy(dx, d1, N * d);
       this.norm1.backward(dx, d2, x, N);
     } else {
-      // d2 = dr2 = norm2ᵀ(dy); d1 = dn1 = d2 + ffᵀ(d2); d2 = dr1 = norm1ᵀ(d1); dx += d2 + attnᵀ(d2)
+      // d2 = dr2 = norm2ᵀ(dy); d1 = dn1 = d2 + ffᵀ(d2); d2 = dr1 = norm1ᵀ(d1); dx = d2 + attnᵀ(d2)
       be.zero(d2, N * d);
       this.norm2.backward(d2, dy, this.#r2, N);
       be.copy(d1, d2, N * d);
       this.ff.backward(d1, d2, this.#n1, N, 'add');
       be.zero(d2, N * d);
       this.norm1.backward(d2, d1, this.#r1, N);
-      k.add_forward(dx, dx, d2, N * d);
+      be.copy(dx, d2, N * d);
       this.attn.backward(dx, null, d2, x, x, mask, 'add');
     }
   }

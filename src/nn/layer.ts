@@ -118,14 +118,22 @@ export interface Layer {
   plan(a: Planner, batch: Batch, x: Act | null): Act;
   forward(): void;
   backward(): void;
+  /** backward writes (=) every element of its input's gradient rather than adding to it, so the
+   *  container need not zero it first: a pass over [B·T, d] saved per layer, which is what a
+   *  small model's step is made of. */
+  readonly setsInputGrad?: boolean;
 }
 
 /** Layers run in order; backward runs in reverse, each input's gradient zeroed just before the
- *  layer that accumulates into it. */
+ *  layer that accumulates into it (unless that layer sets it). */
 export class Sequential implements Layer {
   #outs: Act[] = [];
   #rt: Runtime | null = null;
   constructor(readonly layers: readonly Layer[]) {}
+
+  get setsInputGrad(): boolean {
+    return this.layers[0]?.setsInputGrad === true;
+  }
 
   plan(a: Planner, batch: Batch, x: Act | null): Act {
     this.#rt = a.rt;
@@ -151,7 +159,7 @@ export class Sequential implements Layer {
   backward(): void {
     const be = this.#rt!.be;
     for (let i = this.layers.length - 1; i >= 0; i--) {
-      if (i > 0) { const x = this.#outs[i - 1]; be.zero(x.dy, x.rows * x.width); }
+      if (i > 0 && !this.layers[i].setsInputGrad) { const x = this.#outs[i - 1]; be.zero(x.dy, x.rows * x.width); }
       this.layers[i].backward();
     }
   }
