@@ -140,6 +140,13 @@ export function packedBatch(d: PackedDataset, rows: Int32Array, maxLen: number, 
   return { tokens, shape: [B, T], targets: { kind: d.targets.kind, labels }, indices: Int32Array.from(rows) };
 }
 
+/** The rows of `d` in dataset order, `batchSize` at a time (evaluation's batches). */
+export function* packedInOrder(d: PackedDataset, batchSize: number, maxLen: number): Generator<Batch> {
+  const n = rowCount(d), rows = new Int32Array(n);
+  for (let i = 0; i < n; i++) rows[i] = i;
+  for (let start = 0; start < n; start += batchSize) yield packedBatch(d, rows.subarray(start, Math.min(n, start + batchSize)), maxLen);
+}
+
 const NUMERIC = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 function describe(v: unknown): string {

@@ -126,7 +126,7 @@ export class EncoderBlock implements Layer {
   }
 
   backward(): void {
-    const { be, k } = this.ps.rt, { B, T, mask } = this.#batch, N = B * T, d = this.norm1.C;
+    const { be } = this.ps.rt, { B, T, mask } = this.#batch, N = B * T, d = this.norm1.C;
     const x = this.#x.y, dx = this.#x.dy, dy = this.#y.dy, d1 = this.#d1, d2 = this.#d2;
     if (this.pre) {
       // d1 = dr1 = dy + norm2ᵀ(ffᵀ(dy)); dx = d1 + norm1ᵀ(attnᵀ(d1))

@@ -1,7 +1,7 @@
 // The training loop shared by heed.fit on a worker and on the calling thread: epochs of shuffled
 // batches, learning-rate warm-up and decay, validation, early stopping, progress callbacks and
 // cooperative cancellation. The same seed, data and settings give the same weights either way.
-import { epochSeed, packedBatch, packSequences, rowCount, type Batch, type PackedDataset } from '../data/dataset.js';
+import { epochSeed, packedBatch, packedInOrder, packSequences, rowCount, type PackedDataset } from '../data/dataset.js';
 import { Rng } from '../nn/rng.js';
 import type { Model } from '../nn/model.js';
 import type { AdamwOptimizer } from '../nn/optim.js';
@@ -165,7 +165,7 @@ export async function trainLoop(model: Model, opt: AdamwOptimizer, trainData: Pa
       lr: opt.lr, seconds, seqPerSec: rowsSeen / Math.max(seconds, 1e-9),
     };
     if (val && nVal > 0) {
-      const pr = predictBatches(model, inOrder(val, Math.max(s.batchSize, 64), s.maxLen));
+      const pr = predictBatches(model, packedInOrder(val, Math.max(s.batchSize, 64), s.maxLen));
       info.valLoss = pr.loss;
       info.valAccuracy = pr.accuracy;
     }
@@ -195,13 +195,6 @@ export function dropMask(d: PackedDataset, p: number, seed: number, keep: Uint8A
     for (let j = 0; j < n; j++) if (rng.uniform() >= p) { keep[o + j] = 1; any = true; }
     if (!any && n > 0) keep[o + rng.int(n)] = 1;
   }
-}
-
-/** The rows of `d` in dataset order, one batch at a time. */
-function* inOrder(d: PackedDataset, batchSize: number, maxLen: number): Generator<Batch> {
-  const n = rowCount(d), rows = new Int32Array(n);
-  for (let i = 0; i < n; i++) rows[i] = i;
-  for (let start = 0; start < n; start += batchSize) yield packedBatch(d, rows.subarray(start, Math.min(n, start + batchSize)), maxLen);
 }
 
 /** Each sequence with every token left out with probability p (at least one token is kept). */
