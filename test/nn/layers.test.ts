@@ -48,7 +48,7 @@ function withParams<L>(h: H, build: (ps: Params) => L, values: Dict, prefix = ''
 function planned<T>(h: H, plan: (a: Planner) => T): T {
   const rt = runtimeOf(h), sizing = new Planner(rt, null);
   plan(sizing);
-  return plan(new Planner(rt, h.be.alloc(sizing.total), sizing.persistent));
+  return plan(new Planner(rt, h.be.alloc(sizing.total), sizing.persistent, sizing.total));
 }
 
 /** One chain layer fed by an input activation: forward from x, backward from dy. */
@@ -164,7 +164,7 @@ describe('layer plumbing', async () => {
   });
 
   it('Sequential zeroes an input gradient before a layer that adds into it, and leaves it to one that sets it', () => {
-    const rt = runtimeOf(h), { be } = h, n = 6;
+    const { be } = h, n = 6;
     // Toy layers over one [1, n] activation: the source passes its input through; `adds` does
     // dx += 1, `sets` does dx = 2 (and declares it).
     const source = (): Layer & { act: Act } => ({
