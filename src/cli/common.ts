@@ -5,18 +5,29 @@ import { dirname } from 'node:path';
 import { notRegularFile, removeStaleTemps, writeFileAtomic } from '../io/atomic.js';
 import { HeedError } from '../errors.js';
 import type { InferenceContext as Context } from '../inference-context.js';
-import { loadClassifier, type Classifier } from '../infer/classifier.js';
+import { classifierOf, openModel, type Classifier } from '../infer/classifier.js';
+import type { Loaded } from '../infer/explain.js';
 
-
-/** A model file's model, tokenizer and labels (see loadClassifier: the same checks and messages). */
-export function loadModelFile(h: Context, path: string): Classifier {
+/** A model file's model, tokenizer and labels, whatever its target: a classifier's or a
+ *  tagger's (model.target 'token'). The checks and messages are loadClassifier's. */
+export function openModelFile(h: Context, path: string): Loaded {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
   } catch (e) {
     throw new HeedError(`${path}: ${fsProblem(e)}`);
   }
-  return loadClassifier(h, bytes, path);
+  return openModel(h, bytes, path, true);
+}
+
+/** A text classifier from a model file; a tagger is refused, naming the command that takes it. */
+export function loadModelFile(h: Context, path: string, command: string): Classifier {
+  const loaded = openModelFile(h, path);
+  if (loaded.model.target !== 'class') {
+    loaded.model.dispose();
+    throw new HeedError(`${path}: this is a tagger (it labels every word); ${command} reads text classifiers — heed predict and heed eval take taggers too`);
+  }
+  return classifierOf(loaded);
 }
 
 /** A file-system error in a few words (the path is named by the caller). */

@@ -1,5 +1,6 @@
 // heed eval <model> <data.csv>: accuracy, loss, per-class precision / recall / F1 and the
-// confusion matrix on labelled data; --json prints one JSON object.
+// confusion matrix on labelled data; --json prints one JSON object. A tagger is scored per word
+// (src/cli/tag.ts).
 import { resolve } from 'node:path';
 import { evalBatches } from '../data/dataset.js';
 import { HeedError } from '../errors.js';
@@ -7,7 +8,7 @@ import { init } from '../index.js';
 import { readLabeledCsv } from '../io/csv.js';
 import { predictBatches } from '../train/evaluate.js';
 import { delimiterFlag, parse, UsageError } from './args.js';
-import { loadModelFile } from './common.js';
+import { openModelFile } from './common.js';
 import type { Io } from './main.js';
 import { jsonLine, printable, summarise, table } from './ui.js';
 
@@ -55,8 +56,9 @@ export async function evaluate(args: string[], io: Io): Promise<number> {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError(`--batch-size must be a positive integer, got '${String(v['batch-size'])}'`);
   const delimiter = delimiterFlag(v.delimiter);
   const h = await init(v.backend ? { backend: v.backend as 'wasm' } : {});
-  const { model, tokenizer, labels, maxLen } = loadModelFile(h, modelPath);
+  const loaded = openModelFile(h, modelPath), { model, tokenizer, labels, maxLen } = loaded;
   const data = await readLabeledCsv(csvPath, { labelCol: String(v['label-col'] ?? 'label'), textCol: String(v['text-col'] ?? 'sequence'), delimiter });
+  if (model.target === 'token') return (await import('./tag.js')).evaluateTagger(loaded, csvPath, data, !!v.json, batchSize, io);
   const index = new Map(labels.map((l, i) => [l, i]));
   const truth = Int32Array.from(data.labels, (l, i) => {
     const c = index.get(l.trim());

@@ -19,7 +19,7 @@ export async function explain(args: string[], io: Io): Promise<number> {
   const htmlPath = v.html === undefined ? null : resolve(io.cwd, fileFlag(String(v.html), '--html'));
   if (htmlPath) checkOutputPath(htmlPath, '--html', [resolve(io.cwd, positionals[0])]);
   const h = await init(v.backend ? { backend: v.backend as 'wasm' } : {});
-  const file = loadModelFile(h, resolve(io.cwd, positionals[0]));
+  const file = loadModelFile(h, resolve(io.cwd, positionals[0]), 'explain');
   const e = file.explain(text);
   if (htmlPath) writeOrFail(htmlPath, 'the HTML page', explanationHtml(e, text));
   if (v.json) {

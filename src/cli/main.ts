@@ -8,10 +8,10 @@ import { printable } from './ui.js';
 const USAGE = `heed — attention models on a WebAssembly SIMD core
 
 usage:
-  heed train <data.csv> [--model pooling|transformer] [--epochs N] [--batch-size N] [--lr X]
-             [--max-len N] [--tokenizer word|char] [--seed N] [--val-split F] [--out FILE]
-             [--label-col NAME] [--text-col NAME] [--delimiter C] [--patience N] [--resume]
-             [--no-refit] [--weight-decay X] [--token-dropout F] [--d-model N] [--backend B]
+  heed train <data.csv> [--task classify|tag] [--model auto|pooling|transformer] [--epochs N]
+             [--batch-size N] [--lr X] [--max-len N] [--tokenizer auto|ngram|word|char] [--seed N]
+             [--val-split F] [--out FILE] [--label-col NAME] [--text-col NAME] [--delimiter C]
+             [--patience N] [--resume] [--no-refit] [--weight-decay X] [--token-dropout F] [--d-model N] [--backend B]
              [--threads N] [--quiet]
   heed eval <model.safetensors> <data.csv> [--json] [--label-col NAME] [--text-col NAME] [--delimiter C]
   heed predict <model.safetensors> [text ...] [--json]   (reads stdin lines when no text is given)

@@ -9,13 +9,15 @@ import { encodeText, sequenceProbabilities, type EncodedText } from '../infer/cl
 import { argmaxRows } from '../infer/probabilities.js';
 import { init } from '../infer.js';
 import { parse, UsageError } from './args.js';
-import { fsProblem, loadModelFile } from './common.js';
+import { fsProblem, openModelFile } from './common.js';
 import type { Io } from './main.js';
 import { jsonLine, printable } from './ui.js';
 
 const HELP = `usage: heed predict <model.safetensors> [text ...] [--json]
   Reads one text per line from stdin when no text is given, answering each line as it arrives.
-  Output: label, probability and text, tab-separated (--json: one JSON object per line). A text with
+  Output: label, probability and text, tab-separated (--json: one JSON object per line). For a
+  tagger (heed train --task tag): the tag of each word, space-separated ('-' for a word past the
+  model's length), tab, the text; --json gives words, tags and each tag's probability. A text with
   no tokens (an empty or blank line) gets an empty label and probability; a text longer than the
   model reads (its maxLen tokens) is cut, and stderr says so.
 `;
@@ -36,13 +38,33 @@ export async function predict(args: string[], io: Io): Promise<number> {
     checkStdin(io.stdin);
   }
   const h = await init(v.backend ? { backend: v.backend as 'wasm' } : {});
-  const file = loadModelFile(h, resolve(io.cwd, positionals[0])), { labels, maxLen } = file;
+  const file = openModelFile(h, resolve(io.cwd, positionals[0])), { labels, maxLen } = file;
   const K = labels.length;
+  const tagger = file.model.target === 'token' ? await import('./tag.js') : null;
   let cut = 0;
   const notes: string[] = [];
 
+  /** A tagger's answer: the tags of the words, space-separated ('' past maxLen pieces), tab, the text. */
+  const answerTags = async (group: { text: string; cutChars: boolean }[], where: (i: number) => string) => {
+    const tagged = tagger!.tagTexts(file, group.map((g) => g.text));
+    let out = '';
+    for (let i = 0; i < group.length; i++) {
+      const { text } = group[i], t = tagged[i], truncated = t.truncated || group[i].cutChars;
+      if (truncated && ++cut <= 3) notes.push(`heed: ${where(i)} has more than ${maxLen} pieces; the words past them are not tagged\n`);
+      if (v.json) {
+        out += jsonLine({ text, words: t.words, tags: t.tags, probabilities: t.probabilities.map((p) => (Number.isNaN(p) ? null : Number(p.toFixed(6)))), truncated,
+          ...(t.words.length ? {} : { error: 'no words' }) });
+      } else {
+        out += `${t.tags.map((x) => printable(x || '-')).join(' ')}\t${shown(text)}\n`;
+      }
+    }
+    for (const n of notes.splice(0)) io.stderr.write(n);
+    return writeAll(io.stdout, out);
+  };
+
   /** Answers a group of texts; `where(i)` names text i in notes ("line 7", "text 2"). */
   const answer = async (group: { text: string; cutChars: boolean }[], where: (i: number) => string) => {
+    if (tagger) return answerTags(group, where);
     const enc: EncodedText[] = group.map((g) => {
       const e = encodeText(file, g.text);
       return g.cutChars && e.ids.length > 0 ? { ids: e.ids, truncated: true } : e;

@@ -3,14 +3,15 @@
 // same seed gives the same split and the same batches on every platform.
 import { HeedError } from '../errors.js';
 import { Rng } from '../nn/rng.js';
+import { IGNORE } from '../nn/targets.js';
 
 /**
- * What the rows are trained to predict, by kind. Today one class id per row; the kinds to come
- * slot in beside it: `{ kind: 'token', labels, ignoreIndex }` (one class per token, packed by the
- * same offsets as the tokens, [B, T] in a batch) and `{ kind: 'value', values: Float32Array }`
- * (a real value per row, for regression).
+ * What the rows are trained to predict, by kind: one class id per row ('class'), or one class id
+ * per token ('token': packed by the same offsets as the tokens; IGNORE, -100, where a token has
+ * no label, such as the second piece of a word). In a batch, 'class' labels are [B] and 'token'
+ * labels [B, T], IGNORE at padding. (A real value per row, for regression, would be a third kind.)
  */
-export type Targets = { kind: 'class'; labels: Int32Array };
+export type Targets = { kind: 'class'; labels: Int32Array } | { kind: 'token'; labels: Int32Array };
 
 /**
  * A dataset as three flat arrays, however many rows: row i is tokens[offsets[i] .. offsets[i+1])
@@ -42,37 +43,65 @@ export function packSequences(seqs: readonly ArrayLike<number>[], labels: ArrayL
   return { tokens, offsets, targets: { kind: 'class', labels: Int32Array.from(labels) } };
 }
 
+/** Packs ragged sequences and their per-token labels (IGNORE where a token has none), copied. */
+export function packTagged(seqs: readonly ArrayLike<number>[], tags: readonly ArrayLike<number>[]): PackedDataset {
+  const out = new PackedBuilder(seqs.length, 'token', seqs.reduce((n, s) => n + s.length, 0));
+  for (let i = 0; i < seqs.length; i++) out.push(seqs[i], tags[i]);
+  return out.finish();
+}
+
+/** Int32 storage that grows by doubling. */
+class Growing {
+  a: Int32Array;
+  constructor(n: number) { this.a = new Int32Array(Math.max(64, n)); }
+  reserve(used: number, more: number): void {
+    if (used + more <= this.a.length) return;
+    const grown = new Int32Array(Math.max(this.a.length * 2, used + more));
+    grown.set(this.a.subarray(0, used));
+    this.a = grown;
+  }
+  trimmed(n: number): Int32Array { return this.a.length === n ? this.a : this.a.slice(0, n); }
+}
+
 /** Builds a PackedDataset one row at a time (rows encoded straight from text), growing its token
- *  buffer by doubling; `finish` trims it to size. */
+ *  buffer (and, for per-token targets, its label buffer) by doubling; `finish` trims to size. */
 export class PackedBuilder {
-  #tokens: Int32Array;
+  readonly #tokens: Growing;
+  readonly #tags: Growing | null;
   #offsets: Int32Array;
   #labels: Int32Array;
   #rows = 0;
 
-  constructor(rows: number, tokensHint = rows * 8) {
-    this.#tokens = new Int32Array(Math.max(64, tokensHint));
+  constructor(rows: number, readonly kind: Targets['kind'] = 'class', tokensHint = rows * 8) {
+    this.#tokens = new Growing(tokensHint);
+    this.#tags = kind === 'token' ? new Growing(tokensHint) : null;
     this.#offsets = new Int32Array(rows + 1);
-    this.#labels = new Int32Array(rows);
+    this.#labels = new Int32Array(kind === 'token' ? 0 : rows);
   }
 
-  push(ids: ArrayLike<number>, label: number): void {
-    if (this.#rows >= this.#labels.length) throw new HeedError(`PackedBuilder: more than the ${this.#labels.length} rows it was made for`);
+  /** Row `ids` with its target: a class id ('class'), or one label per id ('token'). */
+  push(ids: ArrayLike<number>, target: number | ArrayLike<number>): void {
+    if (this.#rows + 1 >= this.#offsets.length) throw new HeedError(`PackedBuilder: more than the ${this.#offsets.length - 1} rows it was made for`);
     const used = this.#offsets[this.#rows];
-    if (used + ids.length > this.#tokens.length) {
-      const grown = new Int32Array(Math.max(this.#tokens.length * 2, used + ids.length));
-      grown.set(this.#tokens.subarray(0, used));
-      this.#tokens = grown;
+    this.#tokens.reserve(used, ids.length);
+    this.#tokens.a.set(ids, used);
+    if (this.#tags) {
+      if (typeof target === 'number' || target.length !== ids.length) {
+        throw new HeedError(`PackedBuilder: row ${this.#rows} has ${ids.length} tokens but ${typeof target === 'number' ? 'one class id' : `${target.length} labels`} (one per token)`);
+      }
+      this.#tags.reserve(used, ids.length);
+      this.#tags.a.set(target, used);
+    } else {
+      if (typeof target !== 'number') throw new HeedError(`PackedBuilder: row ${this.#rows} needs one class id, got an array`);
+      this.#labels[this.#rows] = target;
     }
-    this.#tokens.set(ids, used);
-    this.#labels[this.#rows] = label;
     this.#offsets[++this.#rows] = used + ids.length;
   }
 
   finish(): PackedDataset {
-    if (this.#rows !== this.#labels.length) throw new HeedError(`PackedBuilder: ${this.#rows} rows pushed, ${this.#labels.length} expected`);
-    const n = this.#offsets[this.#rows];
-    return { tokens: this.#tokens.length === n ? this.#tokens : this.#tokens.slice(0, n), offsets: this.#offsets, targets: { kind: 'class', labels: this.#labels } };
+    if (this.#rows !== this.#offsets.length - 1) throw new HeedError(`PackedBuilder: ${this.#rows} rows pushed, ${this.#offsets.length - 1} expected`);
+    const n = this.#offsets[this.#rows], tokens = this.#tokens.trimmed(n);
+    return { tokens, offsets: this.#offsets, targets: this.#tags ? { kind: 'token', labels: this.#tags.trimmed(n) } : { kind: 'class', labels: this.#labels } };
   }
 }
 
@@ -91,14 +120,31 @@ export function packedBatch(d: PackedDataset, rows: Int32Array, maxLen: number, 
     if (n > longest) longest = n;
   }
   const T = Math.max(1, Math.min(maxLen, longest));
-  const tokens = new Int32Array(B * T), labels = new Int32Array(B);
+  const tokens = new Int32Array(B * T), perToken = d.targets.kind === 'token', ys = d.targets.labels;
+  const labels = perToken ? new Int32Array(B * T).fill(IGNORE) : new Int32Array(B);
   for (let b = 0; b < B; b++) {
     const r = rows[b], from = offsets[r], to = offsets[r + 1];
-    if (keep) { for (let j = from, t = 0; j < to && t < T; j++) if (keep[j]) tokens[b * T + t++] = src[j]; }
-    else tokens.set(src.subarray(from, Math.min(to, from + T)), b * T);
-    labels[b] = d.targets.labels[r];
+    if (keep) {
+      for (let j = from, t = 0; j < to && t < T; j++) {
+        if (!keep[j]) continue;
+        if (perToken) labels[b * T + t] = ys[j];
+        tokens[b * T + t++] = src[j];
+      }
+    } else {
+      const end = Math.min(to, from + T);
+      tokens.set(src.subarray(from, end), b * T);
+      if (perToken) labels.set(ys.subarray(from, end), b * T);
+    }
+    if (!perToken) labels[b] = ys[r];
   }
-  return { tokens, shape: [B, T], targets: { kind: 'class', labels }, indices: Int32Array.from(rows) };
+  return { tokens, shape: [B, T], targets: { kind: d.targets.kind, labels }, indices: Int32Array.from(rows) };
+}
+
+/** The rows of `d` in dataset order, `batchSize` at a time (evaluation's batches). */
+export function* packedInOrder(d: PackedDataset, batchSize: number, maxLen: number): Generator<Batch> {
+  const n = rowCount(d), rows = new Int32Array(n);
+  for (let i = 0; i < n; i++) rows[i] = i;
+  for (let start = 0; start < n; start += batchSize) yield packedBatch(d, rows.subarray(start, Math.min(n, start + batchSize)), maxLen);
 }
 
 const NUMERIC = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;

@@ -74,8 +74,8 @@ function checkTexts(texts: unknown): readonly string[] {
 }
 
 /** The model, tokenizer and labels of a model file's bytes, in context `ctx`. `what` names the bytes
- *  in error messages (a path, say). */
-export function openModel(ctx: InferenceContext, bytes: Uint8Array, what = 'model file'): Loaded {
+ *  in error messages (a path, say). A model that labels every token is refused unless `perToken`. */
+export function openModel(ctx: InferenceContext, bytes: Uint8Array, what = 'model file', perToken = false): Loaded {
   if (!(ctx instanceof InferenceContext)) throw new HeedError('loadClassifier: expected a heed context (the result of init())');
   const { model, tokenizer, labels } = ctx.atomic(() => loadModel(ctx, bytes, what));
   let tok: Tokenizer;
@@ -85,7 +85,7 @@ export function openModel(ctx: InferenceContext, bytes: Uint8Array, what = 'mode
     model.dispose();
     throw new HeedError(`${what}: the tokenizer in the file is invalid: ${(e as Error).message}`);
   }
-  if (model.target !== 'class') {
+  if (model.target !== 'class' && !perToken) {
     model.dispose();
     throw new HeedError(`${what}: this ${model.config.kind} model labels every token, not a whole text; loadClassifier reads text classifiers`);
   }
@@ -96,7 +96,11 @@ export function openModel(ctx: InferenceContext, bytes: Uint8Array, what = 'mode
 /** A text classifier from a heed model file (safetensors bytes, as saveModel and `heed train`
  *  write them), loaded into the context `ctx`. */
 export function loadClassifier(ctx: InferenceContext, bytes: Uint8Array, what = 'model file'): Classifier {
-  const loaded = openModel(ctx, bytes, what);
+  return classifierOf(openModel(ctx, bytes, what));
+}
+
+/** The Classifier of an opened text classifier. */
+export function classifierOf(loaded: Loaded): Classifier {
   const { model, tokenizer, labels, maxLen } = loaded;
   return {
     model, tokenizer, labels, maxLen,

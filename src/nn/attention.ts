@@ -9,14 +9,14 @@ import { Linear, type Into } from './primitives.js';
 
 export interface AttentionNames {
   /** 'packed': `${prefix}.in_proj_weight`, `${prefix}.in_proj_bias`, `${prefix}.out_proj.*`, or
-   *  with `inProj` and `out` given, `${inProj}.weight`, `${inProj}.bias`, `${out}.*` (nanoGPT's
+   *  with `inProj` and `out` given `${inProj}.weight`, `${inProj}.bias`, `${out}.*` (nanoGPT's
    *  'attn.c_attn' and 'attn.c_proj': the same q, k, v row blocks). */
   layout: 'packed' | 'separate';
   inProj?: string;
   /** For 'separate': the names of the four Linears (e.g. 'attention.self.query'). */
   q?: string; k?: string; v?: string; out?: string;
-  /** The Linears' initialisation (PyTorch's nn.Linear when absent; for 'packed' without `inProj`,
-   *  nn.MultiheadAttention's); `outInit` overrides it for the output projection. */
+  /** The initialisation of the projections (nn.MultiheadAttention's for 'packed', nn.Linear's for
+   *  'separate' when absent); `outInit` overrides it for the output projection. */
   init?: { weightInit: { normal: number }; biasInit: { constant: number } };
   outInit?: { weightInit: { normal: number }; biasInit: { constant: number } };
 }
@@ -44,16 +44,13 @@ export class MultiHeadAttention {
               readonly causal = false) {
     this.Dh = d / H;
     this.scale = 1 / Math.sqrt(this.Dh);
-    if (names.layout === 'packed' && names.inProj !== undefined) {
-      this.inProjWeight = ps.add(`${names.inProj}.weight`, [3 * d, d], names.init?.weightInit ?? { uniform: 1 / Math.sqrt(d) });
-      this.inProjBias = ps.add(`${names.inProj}.bias`, [3 * d], names.init?.biasInit ?? { uniform: 1 / Math.sqrt(d) });
-      this.out = new Linear(ps, names.out!, d, d, names.outInit ?? names.init);
-    } else if (names.layout === 'packed') {
-      // nn.MultiheadAttention: xavier_uniform in_proj, zero biases, a Linear-initialised out_proj
-      // weight with a zero bias.
-      this.inProjWeight = ps.add(`${prefix}.in_proj_weight`, [3 * d, d], { uniform: Math.sqrt(6 / (d + 3 * d)) });
-      this.inProjBias = ps.add(`${prefix}.in_proj_bias`, [3 * d], { constant: 0 });
-      this.out = new Linear(ps, `${prefix}.out_proj`, d, d, { biasInit: { constant: 0 } });
+    if (names.layout === 'packed') {
+      // nn.MultiheadAttention's names and initialisation (xavier_uniform in_proj, zero biases, a
+      // Linear-initialised out_proj weight with a zero bias), or the names and init given.
+      const w = names.inProj === undefined ? `${prefix}.in_proj_` : `${names.inProj}.`;
+      this.inProjWeight = ps.add(`${w}weight`, [3 * d, d], names.init?.weightInit ?? { uniform: Math.sqrt(6 / (d + 3 * d)) });
+      this.inProjBias = ps.add(`${w}bias`, [3 * d], names.init?.biasInit ?? { constant: 0 });
+      this.out = new Linear(ps, names.out ?? `${prefix}.out_proj`, d, d, names.outInit ?? names.init ?? { biasInit: { constant: 0 } });
     } else {
       this.q = new Linear(ps, names.q!, d, d, names.init);
       this.k = new Linear(ps, names.k!, d, d, names.init);

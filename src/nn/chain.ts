@@ -80,6 +80,7 @@ export class Norm implements Layer {
 
 /** A Linear over every row (a classifier head, over pooled rows or over every token). */
 export class Dense implements Layer {
+  readonly setsInputGrad = true;
   #x!: Act; #y!: Act;
   constructor(readonly linear: Linear) {}
 
@@ -89,31 +90,7 @@ export class Dense implements Layer {
   }
 
   forward(): void { this.linear.forward(this.#y.y, this.#x.y, this.#x.rows); }
-  backward(): void { this.linear.backward(this.#x.dy, this.#y.dy, this.#x.y, this.#x.rows); }
-}
-
-/** A Linear without bias whose weight is an embedding table [V,d] (GPT's LM head tied to the token
- *  embedding): logits = x·Eᵀ over every row; its gradient accumulates into the embedding's. */
-export class TiedHead implements Layer {
-  #x!: Act; #y!: Act;
-  constructor(readonly ps: Params, readonly table: Embedding) {}
-
-  plan(a: Planner, _b: Batch, x: Act | null): Act {
-    this.#x = x!;
-    return (this.#y = out(a, x!.rows, this.table.rows));
-  }
-
-  forward(): void {
-    const E = this.table, N = this.#x.rows;
-    this.ps.rt.k.matmul_forward(this.#y.y, this.#x.y, E.weight.w, 1, N, E.rows, E.C, 0, 1, 0, 0);
-  }
-
-  /** dx += dy·E; dE += dyᵀ·x (after, or before, the embedding's own lookup gradient: both add). */
-  backward(): void {
-    const { k } = this.ps.rt, E = this.table, N = this.#x.rows;
-    k.matmul_forward(this.#x.dy, this.#y.dy, E.weight.w, 1, N, E.C, E.rows, 0, 0, 0, 1);
-    k.matmul_forward(E.weight.g, this.#y.dy, this.#x.y, 1, E.rows, E.C, N, 1, 0, 0, 1);
-  }
+  backward(): void { this.linear.backward(this.#x.dy, this.#y.dy, this.#x.y, this.#x.rows, 'set'); }
 }
 
 /** Mean over each row's non-padding positions (zeros for a row of padding): [B·T,d] → [B,d]. */
@@ -168,6 +145,7 @@ export class ClsPool implements Layer {
  *  values = x, scale 1, key padding mask), so it runs on the attention kernels; `bias` shifts every
  *  score of a row equally, which softmax ignores (no effect, gradient exactly zero). */
 export class AttentionPool implements Layer {
+  readonly setsInputGrad = true;
   readonly weight: Param;
   readonly bias: Param;
   #x!: Act; #y!: Act; #batch!: Batch;
@@ -198,8 +176,7 @@ export class AttentionPool implements Layer {
     be.zero(this.#dq, B * d); be.zero(this.#dk, N * d); be.zero(this.#dv, N * d);
     k.attention_backward(this.#dq, this.#dk, this.#dv, this.#q, this.#x.y, this.#x.y, this.#y.y, this.#lse, this.#y.dy, mask, 1, B, 1, 1, T, d, 1, 0, 0, T * d);
     k.bias_backward(this.weight.g, this.#dq, B, d);   // q was the weight repeated: sum over the batch
-    k.add_forward(this.#dk, this.#dk, this.#dv, N * d); // x was both keys and values
-    k.add_forward(this.#x.dy, this.#x.dy, this.#dk, N * d);
+    k.add_forward(this.#x.dy, this.#dk, this.#dv, N * d); // x was both keys and values
   }
 
   /** The pooling weights [B,T] of the last forward, into p. */

@@ -2,7 +2,7 @@
 // LayerNorm, either before the branch (norm: 'pre', nn.TransformerEncoderLayer(norm_first=True))
 // or after the residual add (norm: 'post', the original Transformer's and BERT's). Rows N = B·T,
 // width d; the feed-forward block is Linear(d→F), GELU, Linear(F→d). Dropout is 0.
-// Causal, pre-norm and with nanoGPT's names it is GPT's decoder block (the decoder family's).
+// Causal, pre-norm and with nanoGPT's names (built by the decoder family) it is GPT's block.
 import type { Buf } from '../backends/backend.js';
 import { MultiHeadAttention, type AttentionNames } from './attention.js';
 import type { Act, Batch, Layer, Params, Planner } from './layer.js';
@@ -48,15 +48,14 @@ export interface EncoderBlockOptions {
   /** Parameter names and registration order: PyTorch's nn.TransformerEncoderLayer ('torch':
    *  self_attn, linear1, linear2, norm1, norm2), Hugging Face's BertLayer ('bert':
    *  attention.self.{query,key,value}, attention.output.{dense,LayerNorm}, intermediate.dense,
-   *  output.{dense,LayerNorm}) or nanoGPT's Block ('gpt': ln_1, attn.c_attn, attn.c_proj, ln_2,
-   *  mlp.c_fc, mlp.c_proj), each initialised as its library does. */
-  names?: 'torch' | 'bert' | 'gpt';
-  /** 'gpt': the standard deviation of the two c_proj weights (nanoGPT's 0.02/√(2·layers)). */
-  projStd?: number;
-  /** Each position attends to itself and the positions before it, with no padding mask: a causal
-   *  row's padding comes after its tokens, which never see it, and id 0 is an ordinary token. */
-  causal?: boolean;
+   *  output.{dense,LayerNorm}), each initialised as its library does; or a function that builds
+   *  the parts under other names (registering them in its own order: nanoGPT's Block). */
+  names?: 'torch' | 'bert' | ((ps: Params, prefix: string) => BlockParts);
 }
+
+/** What a block is made of. A causal attention makes a causal block, which takes no padding mask:
+ *  a causal row's padding comes after its tokens, which never see it, and id 0 is a token. */
+export interface BlockParts { norm1: LayerNorm; attn: MultiHeadAttention; norm2: LayerNorm; ff: FeedForward }
 
 /** The attention maps [B,H,T,T] of a stack of blocks, one per block (a family's Net.attention). */
 export function blockAttention(blocks: readonly EncoderBlock[], heads: number) {
@@ -65,12 +64,12 @@ export function blockAttention(blocks: readonly EncoderBlock[], heads: number) {
 
 /** One encoder layer as a chain layer: [N,d] in, [N,d] out, the batch's padding mask on the keys. */
 export class EncoderBlock implements Layer {
+  readonly setsInputGrad = true;
   readonly attn: MultiHeadAttention;
   readonly ff: FeedForward;
   readonly norm1: LayerNorm;
   readonly norm2: LayerNorm;
   readonly pre: boolean;
-  readonly causal: boolean;
   #x!: Act; #y!: Act; #batch!: Batch;
   // saved: pre-norm: n1 = norm1(x), r1 = x + attn(n1), n2 = norm2(r1); post-norm: r1 = x + attn(x),
   // n1 = norm1(r1), r2 = n1 + ff(n1) (n2 unused). Scratch: d1, d2 (gradients inside the block).
@@ -79,18 +78,10 @@ export class EncoderBlock implements Layer {
   constructor(readonly ps: Params, prefix: string, o: EncoderBlockOptions) {
     const { d, heads, ffDim: F } = o, eps = o.eps ?? 1e-5, p = `${prefix}.`;
     this.pre = o.norm === 'pre';
-    this.causal = o.causal ?? false;
-    if (o.names === 'gpt') {
-      // nanoGPT's _init_weights: every Linear N(0, 0.02) with zero bias, the projections back into
-      // the residual stream N(0, projStd).
-      const init = { weightInit: { normal: 0.02 }, biasInit: { constant: 0 } };
-      const proj = { weightInit: { normal: o.projStd ?? 0.02 }, biasInit: { constant: 0 } };
-      this.norm1 = new LayerNorm(ps, `${p}ln_1`, d, eps);
-      this.attn = new MultiHeadAttention(ps, `${p}attn`, d, heads, { layout: 'packed', inProj: `${p}attn.c_attn`, out: `${p}attn.c_proj`, init, outInit: proj }, this.causal);
-      this.norm2 = new LayerNorm(ps, `${p}ln_2`, d, eps);
-      this.ff = new FeedForward(ps, new Linear(ps, `${p}mlp.c_fc`, d, F, init), new Linear(ps, `${p}mlp.c_proj`, F, d, proj), o.gelu ?? 'tanh');
+    if (typeof o.names === 'function') {
+      ({ norm1: this.norm1, attn: this.attn, norm2: this.norm2, ff: this.ff } = o.names(ps, p));
     } else if ((o.names ?? 'torch') === 'torch') {
-      this.attn = new MultiHeadAttention(ps, `${p}self_attn`, d, heads, { layout: 'packed' }, this.causal);
+      this.attn = new MultiHeadAttention(ps, `${p}self_attn`, d, heads);
       const l1 = new Linear(ps, `${p}linear1`, d, F), l2 = new Linear(ps, `${p}linear2`, F, d);
       this.ff = new FeedForward(ps, l1, l2, o.gelu ?? 'tanh');
       this.norm1 = new LayerNorm(ps, `${p}norm1`, d, eps);
@@ -100,7 +91,7 @@ export class EncoderBlock implements Layer {
       const init = { weightInit: { normal: 0.02 }, biasInit: { constant: 0 } };
       this.attn = new MultiHeadAttention(ps, `${p}attention`, d, heads, {
         layout: 'separate', q: `${p}attention.self.query`, k: `${p}attention.self.key`, v: `${p}attention.self.value`, out: `${p}attention.output.dense`, init,
-      } satisfies AttentionNames, this.causal);
+      } satisfies AttentionNames);
       this.norm1 = new LayerNorm(ps, `${p}attention.output.LayerNorm`, d, eps);
       const l1 = new Linear(ps, `${p}intermediate.dense`, d, F, init);
       const l2 = new Linear(ps, `${p}output.dense`, F, d, init);
@@ -143,25 +134,25 @@ export class EncoderBlock implements Layer {
   }
 
   backward(): void {
-    const { be, k } = this.ps.rt, { B, T } = this.#batch, mask = this.#mask(), N = B * T, d = this.norm1.C;
+    const { be } = this.ps.rt, { B, T } = this.#batch, mask = this.#mask(), N = B * T, d = this.norm1.C;
     const x = this.#x.y, dx = this.#x.dy, dy = this.#y.dy, d1 = this.#d1, d2 = this.#d2;
     if (this.pre) {
-      // d1 = dr1 = dy + norm2ᵀ(ffᵀ(dy)); dx += d1 + norm1ᵀ(attnᵀ(d1))
+      // d1 = dr1 = dy + norm2ᵀ(ffᵀ(dy)); dx = d1 + norm1ᵀ(attnᵀ(d1))
       be.copy(d1, dy, N * d);
       this.ff.backward(d2, dy, this.#n2, N, 'set');
       this.norm2.backward(d1, d2, this.#r1, N);
       this.attn.backward(d2, null, d1, this.#n1, this.#n1, mask, 'set');
-      k.add_forward(dx, dx, d1, N * d);
+      be.copy(dx, d1, N * d);
       this.norm1.backward(dx, d2, x, N);
     } else {
-      // d2 = dr2 = norm2ᵀ(dy); d1 = dn1 = d2 + ffᵀ(d2); d2 = dr1 = norm1ᵀ(d1); dx += d2 + attnᵀ(d2)
+      // d2 = dr2 = norm2ᵀ(dy); d1 = dn1 = d2 + ffᵀ(d2); d2 = dr1 = norm1ᵀ(d1); dx = d2 + attnᵀ(d2)
       be.zero(d2, N * d);
       this.norm2.backward(d2, dy, this.#r2, N);
       be.copy(d1, d2, N * d);
       this.ff.backward(d1, d2, this.#n1, N, 'add');
       be.zero(d2, N * d);
       this.norm1.backward(d2, d1, this.#r1, N);
-      k.add_forward(dx, dx, d2, N * d);
+      be.copy(dx, d2, N * d);
       this.attn.backward(dx, null, d2, x, x, mask, 'add');
     }
   }
@@ -172,6 +163,6 @@ export class EncoderBlock implements Layer {
   }
 
   #mask(): Buf | null {
-    return this.causal ? null : this.#batch.mask;
+    return this.attn.causal ? null : this.#batch.mask;
   }
 }

@@ -6,9 +6,9 @@
 // Two levels: primitives (Linear, LayerNorm, … in primitives.ts) are functions over buffers the
 // caller names, so a block can fuse a residual add into a matmul; chain layers (this file's Layer)
 // own their output and its gradient, so a Sequential can wire them without knowing what they are.
-import type { Backend, Buf, IBuf } from '../backends/backend.js';
+import { DTYPE_BYTES, type Backend, type Buf, type BufOf, type DType, type IBuf } from '../backends/backend.js';
 import type { Kernels } from '../backends/kernels.js';
-import { align, ParamLayout, type Init } from './block.js';
+import { alignBytes, ParamLayout, type Init } from './block.js';
 
 /** What the passes run on: the backend's storage and its kernel table. */
 export interface Runtime { readonly be: Backend; readonly k: Kernels<Buf, IBuf> }
@@ -69,29 +69,34 @@ export const NO_RUNTIME: Runtime = new Proxy({} as Runtime, {
  * backward buffers for all its layers).
  */
 export class Planner {
+  // Counted in bytes: every slice starts 16-byte aligned (f32x4 loads), whatever its dtype, so a
+  // slice of 5 i8 takes 16 bytes.
   #used = 0;
   #scratch = 0;
   #scratchMax = 0;
-  /** buf null: a sizing pass. scratchBase: where scratch starts (the sizing pass's `persistent`). */
-  constructor(readonly rt: Runtime, readonly buf: Buf | null, readonly scratchBase = 0) {}
+  /** buf null: a sizing pass. scratchBase: where scratch starts, in floats (the sizing pass's
+   *  `persistent`); capacity: the floats buf holds (the sizing pass's `total`). */
+  constructor(readonly rt: Runtime, readonly buf: Buf | null, readonly scratchBase = 0, readonly capacity = Infinity) {}
 
-  take(n: number): Buf {
-    const at = this.#used;
-    this.#used += align(n);
-    return this.buf === null ? 0 : this.rt.be.sub(this.buf, at, n);
+  /** n float32 elements, kept for the plan's lifetime. */
+  take(n: number): Buf { return this.takeOf(n, 'f32'); }
+
+  /** n int32 elements, kept. */
+  takeInt(n: number): IBuf { return this.takeOf(n, 'i32'); }
+
+  /** n elements of `dtype`, kept. */
+  takeOf<D extends DType>(n: number, dtype: D): BufOf<D> {
+    const at = this.#used, bytes = n * DTYPE_BYTES[dtype];
+    this.#used += alignBytes(bytes);
+    return this.#view(at, bytes, dtype);
   }
 
-  takeInt(n: number): IBuf {
-    const at = this.#used;
-    this.#used += align(n);
-    return this.buf === null ? 0 : this.rt.be.subInt(this.buf, at, n);
-  }
-
+  /** n float32 elements needed only within one chain layer's forward or backward call. */
   scratch(n: number): Buf {
-    const at = this.scratchBase + this.#scratch;
-    this.#scratch += align(n);
+    const at = this.scratchBase * 4 + this.#scratch;
+    this.#scratch += alignBytes(n * 4);
     this.#scratchMax = Math.max(this.#scratchMax, this.#scratch);
-    return this.buf === null ? 0 : this.rt.be.sub(this.buf, at, n);
+    return this.#view(at, n * 4, 'f32');
   }
 
   /** Ends one chain layer's scratch: the next layer's starts over it. */
@@ -99,9 +104,19 @@ export class Planner {
     this.#scratch = 0;
   }
 
-  get persistent(): number { return this.#used; }
+  /** Floats the kept part of the plan takes (slices are whole multiples of 16 bytes). */
+  get persistent(): number { return this.#used / 4; }
   /** Floats the whole plan takes: its persistent part, then the largest scratch. */
-  get total(): number { return this.#used + this.#scratchMax; }
+  get total(): number { return (this.#used + this.#scratchMax) / 4; }
+
+  #view<D extends DType>(at: number, bytes: number, dtype: D): BufOf<D> {
+    if (this.buf === null) return 0 as BufOf<D>;
+    // The pass that sized the arena is the pass that fills it, so running past the end is a bug in
+    // a plan (a size that depends on something the sizing pass did not see), never a user error.
+    const end = at + alignBytes(bytes);
+    if (end > this.capacity * 4) throw new Error(`internal: arena of ${this.capacity * 4} bytes overrun (${end} needed)`);
+    return this.rt.be.view(this.buf, at, bytes, dtype);
+  }
 }
 
 /** An activation in the arena, `rows` × `width` floats, and its gradient (same shape). */
@@ -118,14 +133,22 @@ export interface Layer {
   plan(a: Planner, batch: Batch, x: Act | null): Act;
   forward(): void;
   backward(): void;
+  /** backward writes (=) every element of its input's gradient rather than adding to it, so the
+   *  container need not zero it first: a pass over [B·T, d] saved per layer, which is what a
+   *  small model's step is made of. */
+  readonly setsInputGrad?: boolean;
 }
 
 /** Layers run in order; backward runs in reverse, each input's gradient zeroed just before the
- *  layer that accumulates into it. */
+ *  layer that accumulates into it (unless that layer sets it). */
 export class Sequential implements Layer {
   #outs: Act[] = [];
   #rt: Runtime | null = null;
   constructor(readonly layers: readonly Layer[]) {}
+
+  get setsInputGrad(): boolean {
+    return this.layers[0]?.setsInputGrad === true;
+  }
 
   plan(a: Planner, batch: Batch, x: Act | null): Act {
     this.#rt = a.rt;
@@ -151,7 +174,7 @@ export class Sequential implements Layer {
   backward(): void {
     const be = this.#rt!.be;
     for (let i = this.layers.length - 1; i >= 0; i--) {
-      if (i > 0) { const x = this.#outs[i - 1]; be.zero(x.dy, x.rows * x.width); }
+      if (i > 0 && !this.layers[i].setsInputGrad) { const x = this.#outs[i - 1]; be.zero(x.dy, x.rows * x.width); }
       this.layers[i].backward();
     }
   }

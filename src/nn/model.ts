@@ -407,7 +407,7 @@ export class Model<C extends ModelConfig = ModelConfig> {
         this.#arena = arena;
         this.#arenaCap = sizing.total;
       }
-      plan = { B, T, p: this.#layout(new Planner(this.#rt, this.#arena, sizing.persistent), B, T) };
+      plan = { B, T, p: this.#layout(new Planner(this.#rt, this.#arena, sizing.persistent, this.#arenaCap), B, T) };
       this.#plan = plan;
     }
     if (ids.length > 0) this.be.writeInt(plan.p.tokens, ids);

@@ -22,6 +22,7 @@ import { HeedError } from '../errors.js';
 import type { Model, ModelLease } from '../nn/model.js';
 import type { AdamwOptimizer } from '../nn/optim.js';
 import { applyGradients, checkBatch, computeGradients } from '../nn/step.js';
+import { targetCount } from '../train/evaluate.js';
 import type { Buf } from '../backends/backend.js';
 import { errorFromWorker, type FromWorker, type ToWorker } from '../worker/protocol.js';
 import { spawnWorker, type WorkerLike } from '../worker/spawn.js';
@@ -53,12 +54,10 @@ export function checkThreads(who: string, threads: unknown): number {
   return threads;
 }
 
-/** Rows [from, to) of a [B, T] batch, as new arrays (transferable to a worker). */
-function shardOf(tokens: ArrayLike<number>, labels: ArrayLike<number>, T: number, from: number, to: number): { tok: Int32Array<ArrayBuffer>; lab: Int32Array<ArrayBuffer> } {
-  return {
-    tok: Int32Array.from({ length: (to - from) * T }, (_, j) => tokens[from * T + j]),
-    lab: Int32Array.from({ length: to - from }, (_, j) => labels[from + j]),
-  };
+/** Rows [from, to) of a [B, T] batch, as new arrays (transferable to a worker); `perRow` labels
+ *  per row (1, or T for a target per token). */
+function shardOf(tokens: Int32Array, labels: Int32Array, T: number, perRow: number, from: number, to: number): { tok: Int32Array<ArrayBuffer>; lab: Int32Array<ArrayBuffer> } {
+  return { tok: tokens.slice(from * T, to * T), lab: labels.slice(from * perRow, to * perRow) };
 }
 
 export class DataParallelTrainer {
@@ -166,9 +165,7 @@ export class DataParallelTrainer {
     const model = this.#model, opt = this.#opt, be = model.be, k = model.k;
     // The checked copies are what every thread trains on: the caller's arrays are not read again.
     const batch = checkBatch(model, opt, tokens, shape, labels, 'dataParallel');
-    const { B, T } = batch;
-    tokens = batch.tokens;
-    labels = batch.labels;
+    const { B, T } = batch, ids = batch.tokens, ys = batch.labels;
     this.#busy = true;
     this.#lease.lockWeights('is in a data-parallel step; await the step first');
     try {
@@ -178,6 +175,14 @@ export class DataParallelTrainer {
       const base = Math.floor(B / this.threads), extra = B % this.threads;
       const start = [0];
       for (let i = 0; i < this.threads; i++) start.push(start[i] + base + (i < extra ? 1 : 0));
+      // Each shard's loss is a mean over its rows, or its labelled tokens: its gradient counts by
+      // its share of those, so the shards sum to the gradient of the whole batch's mean.
+      const perRow = model.target === 'token' ? T : 1, kind = model.target;
+      const total = targetCount({ kind, labels: ys });
+      const share = (from: number, to: number) => (kind === 'class' ? (to - from) / B
+        : total === 0 ? 0 : targetCount({ kind, labels: ys.subarray(from * perRow, to * perRow) }) / total);
+      // (a shard's loss × its share, rounded as ever for rows)
+      const weigh = (loss: number, from: number, to: number) => (kind === 'class' ? loss * (to - from) / B : loss * share(from, to));
       be.readInto(model.params, regions[0]);
       Atomics.store(control, 0, seq);
       const results: Promise<{ loss: number; logits: Float32Array }>[] = [];
@@ -186,19 +191,19 @@ export class DataParallelTrainer {
         if (rows === 0) continue;
         const helper = this.#helpers[i - 1];
         results.push(new Promise((resolve, reject) => { helper.pending = { resolve, reject }; }));
-        const { tok, lab } = shardOf(tokens, labels, T, start[i], start[i + 1]);
-        helper.worker.postMessage({ type: 'shard', seq, tokens: tok, shape: [rows, T], labels: lab, fraction: rows / B, step } satisfies ToWorker,
+        const { tok, lab } = shardOf(ids, ys, T, perRow, start[i], start[i + 1]);
+        helper.worker.postMessage({ type: 'shard', seq, tokens: tok, shape: [rows, T], labels: lab, fraction: share(start[i], start[i + 1]), step } satisfies ToWorker,
           [tok.buffer, lab.buffer]);
       }
       const rows0 = start[1];
       let local: number, localError: unknown = null;
       try {
         if (rows0 === B) {
-          local = computeGradients(model, tokens, B, T, labels, step, 'dataParallel');
+          local = computeGradients(model, ids, B, T, ys, step, 'dataParallel');
         } else {
-          const { tok, lab } = shardOf(tokens, labels, T, 0, rows0);
+          const { tok, lab } = shardOf(ids, ys, T, perRow, 0, rows0);
           local = computeGradients(model, tok, rows0, T, lab, step, 'dataParallel');
-          k.scale(model.grads, n, rows0 / B);
+          k.scale(model.grads, n, share(0, rows0));
         }
       } catch (e) { localError = e; local = NaN; }
       const logits0 = localError ? null : model.readLogits(model.currentPlan!, rows0);
@@ -210,20 +215,20 @@ export class DataParallelTrainer {
       if (failed) throw failed.reason;
       const done = settled.map((r) => (r as PromiseFulfilledResult<{ loss: number; logits: Float32Array }>).value);
       // The batch gradient: shard 0's, then each helper's in thread order.
-      let loss = local * rows0 / B, h = 0;
+      let loss = weigh(local, 0, rows0), h = 0;
       for (let i = 1; i < this.threads; i++) {
         const rows = start[i + 1] - start[i];
         if (rows === 0) continue;
         if (Atomics.load(control, i) !== seq) throw new HeedError(`dataParallel: worker ${i} answered without publishing its gradient for step ${step}`);
         be.write(this.#scratch, regions[i]);
         k.add_forward(model.grads, model.grads, this.#scratch, n);
-        loss += done[h++].loss * rows / B;
+        loss += weigh(done[h++].loss, start[i], start[i + 1]);
       }
       if (!Number.isFinite(loss)) throw new HeedError(`dataParallel: the loss is ${loss} at step ${step}; no parameter was changed (lower the learning rate?)`);
       applyGradients(model, opt, 'dataParallel');
-      const C = model.config.classes, logits = new Float32Array(B * C);
+      const C = model.config.classes, logits = new Float32Array(B * perRow * C);
       logits.set(logits0!, 0);
-      for (let i = 1, j = 0; i < this.threads; i++) if (start[i + 1] > start[i]) logits.set(done[j++].logits, start[i] * C);
+      for (let i = 1, j = 0; i < this.threads; i++) if (start[i + 1] > start[i]) logits.set(done[j++].logits, start[i] * perRow * C);
       this.#logits = logits;
       return loss;
     } finally {
@@ -232,7 +237,8 @@ export class DataParallelTrainer {
     }
   }
 
-  /** @internal Logits [B, C] of the last step's batch, before the update (for training accuracy). */
+  /** @internal Logits [B, C] (or [B·T, C] for a target per token) of the last step's batch,
+   *  before the update (for training accuracy). */
   lastLogits(): Float32Array {
     return this.#logits;
   }

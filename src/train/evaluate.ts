@@ -1,18 +1,36 @@
 // Evaluation over labelled batches: class probabilities, mean loss and the metric of the target
-// kind (accuracy for classes). The probabilities themselves (softmax, or [1 − σ(z), σ(z)] for
-// classes: 1) are src/infer/probabilities.ts's.
+// kind: accuracy over rows ('class') or over labelled tokens ('token'), and the loss averaged the
+// same way. The probabilities themselves (softmax, or [1 − σ(z), σ(z)] for classes: 1) are
+// src/infer/probabilities.ts's.
 import type { Batch, Targets } from '../data/dataset.js';
 import { argmaxRows, probabilities } from '../infer/probabilities.js';
 import type { Model } from '../nn/model.js';
+import { IGNORE } from '../nn/targets.js';
 
 export { argmaxRows, probabilities };
 
-/** Rows of a batch whose predicted class is their label: accuracy's numerator. */
+/** What a batch's loss is a mean over: its rows ('class'), or its labelled tokens ('token'). Means
+ *  of several batches (an epoch's, a data-parallel step's shards) weight each batch by it. */
+export function targetCount(targets: Targets): number {
+  if (targets.kind === 'class') return targets.labels.length;
+  let n = 0;
+  for (const y of targets.labels) if (y !== IGNORE) n++;
+  return n;
+}
+
+/** Entries of a batch (rows, or labelled tokens) whose predicted class is their label: accuracy's
+ *  numerator. `predicted` has one class per entry of targets.labels. */
 export function correctClasses(predicted: Int32Array, targets: Targets): number {
   const labels = targets.labels;
   let n = 0;
   for (let j = 0; j < labels.length; j++) if (predicted[j] === labels[j]) n++;
   return n;
+}
+
+/** The predicted class of each entry of a batch's targets (rows, or every token) from its logits. */
+export function predictedClasses(logits: Float32Array, targets: Targets, C: number): Int32Array {
+  const rows = targets.labels.length;
+  return argmaxRows(probabilities(logits, rows, C), rows, Math.max(2, C));
 }
 
 /** An Int32Array that grows by doubling: O(n) typed storage where a number[] would box and
@@ -27,19 +45,21 @@ class Ints {
   done(): Int32Array { return this.a.slice(0, this.n); }
 }
 
+/** Per row ('class' targets) or per labelled token ('token'), in the order seen. */
 export interface Predictions {
-  /** [n, K] probabilities in dataset order of the indices seen (K = max(2, classes)); only with
-   *  { keepProbs: true }, since n·K floats is 160 MB for 4,000 rows of a 10,000-class model. */
+  /** [n, K] probabilities (K = max(2, classes)); only with { keepProbs: true }, since n·K floats
+   *  is 160 MB for 4,000 rows of a 10,000-class model. */
   probs?: Float32Array;
-  /** Predicted class per row (argmax). */
+  /** Predicted class (argmax). */
   predicted: Int32Array;
-  /** True class per row. */
+  /** True class. */
   labels: Int32Array;
-  /** Dataset index per row. */
+  /** Dataset row (of the token, for 'token' targets). */
   indices: Int32Array;
-  /** Mean loss (the training loss function). */
+  /** Mean loss (the training loss function), per row or per labelled token. */
   loss: number;
   accuracy: number;
+  /** Rows, or labelled tokens. */
   n: number;
 }
 
@@ -54,13 +74,19 @@ export function predictBatches(model: Model, batches: Iterable<Batch>, options: 
     if (B === 0) continue;
     const p = model.prepare(batch.tokens, B, T);
     model.runForward(p, B, T);
-    const y = batch.targets.labels;
-    lossSum += model.lossOf(p, B, y) * B;
-    const pr = probabilities(model.readLogits(p, B), B, C), pred = argmaxRows(pr, B, K);
-    if (options.keepProbs) probs.push(pr);
-    for (let i = 0; i < B; i++) { predicted.push(pred[i]); labels.push(y[i]); indices.push(batch.indices[i]); }
+    const y = batch.targets.labels, count = targetCount(batch.targets);
+    lossSum += model.lossOf(p, B, y) * count;
+    const rows = y.length, perRow = rows / B;
+    const pr = probabilities(model.readLogits(p, B), rows, C), pred = argmaxRows(pr, rows, K);
+    const kept = count === rows ? pr : new Float32Array(options.keepProbs ? count * K : 0);
+    for (let i = 0, j = 0; i < rows; i++) {
+      if (y[i] === IGNORE) continue;
+      predicted.push(pred[i]); labels.push(y[i]); indices.push(batch.indices[Math.floor(i / perRow)]);
+      if (options.keepProbs && kept !== pr) kept.set(pr.subarray(i * K, (i + 1) * K), K * j++);
+    }
+    if (options.keepProbs) probs.push(kept);
     correct += correctClasses(pred, batch.targets);
-    n += B;
+    n += count;
   }
   let all: Float32Array | undefined;
   if (options.keepProbs) {

@@ -6,24 +6,30 @@ import type { Context } from '../context.js';
 import { HeedError } from '../errors.js';
 import { adamwOption } from '../ops/adamw.js';
 import type { Model, ModelConfig } from '../nn/model.js';
-import { configFor, layoutFor, modelFor } from '../nn/registry.js';
+import { configFor, familyOf, layoutFor, modelFor } from '../nn/registry.js';
 import type { PoolingOptions } from '../nn/families/pooling.js';
+import type { TaggerOptions } from '../nn/families/tagger.js';
 import type { TransformerOptions } from '../nn/families/transformer.js';
-import { packSequences, rowCount, type PackedDataset } from '../data/dataset.js';
+import { IGNORE } from '../nn/targets.js';
+import { PackedBuilder, rowCount, type PackedDataset } from '../data/dataset.js';
 import { errorFromWorker, transferables, type FromWorker, type OptimizerState, type ToWorker } from '../worker/protocol.js';
 import { copyEarly, materialise, snapshot } from '../worker/run.js';
 import { spawnWorker, type WorkerLike } from '../worker/spawn.js';
 import { checkThreads, DataParallelTrainer } from '../parallel/trainer.js';
 import { freshEarlyState, trainLoop, type EarlyState, type EpochInfo, type Schedule, type StepInfo, type TrainResult, type TrainSettings } from './loop.js';
 
-export type ModelOptions = ({ kind: 'transformer' } & TransformerOptions) | ({ kind: 'pooling' } & PoolingOptions);
+export type ModelOptions = ({ kind: 'transformer' } & TransformerOptions) | ({ kind: 'pooling' } & PoolingOptions)
+  | ({ kind: 'tagger' } & TaggerOptions);
 
-/** Training rows: token-id sequences (no padding) and class ids, either one array per row or
- *  packed ({@link PackedFitData}, no per-row objects: what a million rows want). */
-export type FitData = { sequences: readonly ArrayLike<number>[]; labels: ArrayLike<number> } | PackedFitData;
+/** Training rows: token-id sequences (no padding) and their labels, either one array per row or
+ *  packed ({@link PackedFitData}, no per-row objects: what a million rows want). A model with one
+ *  class per row takes a class id per row (`labels[i]`); a tokenClassifier takes one label per
+ *  token (`labels[i]` an array as long as `sequences[i]`), -100 where a token has none. */
+export type FitData = { sequences: readonly ArrayLike<number>[]; labels: ArrayLike<number> | readonly ArrayLike<number>[] } | PackedFitData;
 
-/** Rows packed into flat arrays: row i is tokens[offsets[i] .. offsets[i+1]) and has class
- *  labels[i]; offsets starts at 0, never decreases and ends at tokens.length. fit copies them. */
+/** Rows packed into flat arrays: row i is tokens[offsets[i] .. offsets[i+1]); offsets starts at
+ *  0, never decreases and ends at tokens.length. `labels` holds a class id per row, or (for a
+ *  tokenClassifier) a label per token, packed like the tokens. fit copies them. */
 export interface PackedFitData { tokens: Int32Array; offsets: Int32Array; labels: Int32Array }
 
 export interface FitOptions {
@@ -88,10 +94,16 @@ const isPacked = (d: FitData): d is PackedFitData => 'offsets' in d;
 /** Checks `d` against the model and packs it once (a copy: the caller's arrays stay theirs and
  *  the copy can be transferred to the worker). */
 function packData(name: string, d: FitData | undefined, config: ModelConfig): PackedDataset {
-  if (d === null || typeof d !== 'object') throw new HeedError(`fit: ${name} must be { sequences: token-id arrays, labels: class ids } or { tokens, offsets, labels }`);
+  const perToken = familyOf(config.kind, 'fit').target === 'token';
+  if (d === null || typeof d !== 'object') throw new HeedError(`fit: ${name} must be { sequences: token-id arrays, labels: ${perToken ? 'a label array per sequence' : 'class ids'} } or { tokens, offsets, labels }`);
   const V = config.vocabSize, maxLabel = config.classes === 1 ? 2 : config.classes;
-  const checkLabel = (i: number, y: number) => {
-    if (!(int(y) && y >= 0 && y < maxLabel)) throw new HeedError(`fit: ${name}.labels[${i}] = ${y} is outside [0, ${maxLabel})`);
+  const checkLabel = (where: string, y: number) => {
+    if (!((int(y) && y >= 0 && y < maxLabel) || (perToken && y === IGNORE))) {
+      throw new HeedError(`fit: ${name}.labels${where} = ${y} is outside [0, ${maxLabel})${perToken ? ` and is not ${IGNORE} (no label)` : ''}`);
+    }
+  };
+  const checkToken = (where: string, t: number) => {
+    if (!(int(t) && t >= 0 && t < V)) throw new HeedError(`fit: ${name}${where} = ${t} is outside [0, ${V}) (vocabSize ${V})`);
   };
   if (isPacked(d)) {
     const { tokens, offsets, labels } = d;
@@ -102,33 +114,52 @@ function packData(name: string, d: FitData | undefined, config: ModelConfig): Pa
     if (n < 0 || offsets[0] !== 0 || offsets[n] !== tokens.length) {
       throw new HeedError(`fit: ${name}.offsets must start at 0 and end at tokens.length (${tokens.length}), got ${n < 0 ? 'an empty array' : `${offsets[0]} … ${offsets[n]}`}`);
     }
-    if (labels.length !== n) throw new HeedError(`fit: ${name} has ${n} rows (offsets) but ${labels.length} labels`);
+    if (perToken ? labels.length !== tokens.length : labels.length !== n) {
+      throw new HeedError(perToken ? `fit: ${name} has ${tokens.length} tokens but ${labels.length} labels (a tokenClassifier takes one per token)`
+        : `fit: ${name} has ${n} rows (offsets) but ${labels.length} labels`);
+    }
     for (let i = 0; i < n; i++) {
       if (offsets[i + 1] < offsets[i]) throw new HeedError(`fit: ${name}.offsets[${i + 1}] = ${offsets[i + 1]} is below offsets[${i}] = ${offsets[i]}`);
       for (let k = offsets[i]; k < offsets[i + 1]; k++) {
-        const t = tokens[k];
-        if (!(t >= 0 && t < V)) throw new HeedError(`fit: ${name} row ${i} token ${k - offsets[i]} = ${t} is outside [0, ${V}) (vocabSize ${V})`);
+        checkToken(` row ${i} token ${k - offsets[i]}`, tokens[k]);
+        if (perToken) checkLabel(`[${k}] (row ${i} token ${k - offsets[i]})`, labels[k]);
       }
-      checkLabel(i, labels[i]);
+      if (!perToken) checkLabel(`[${i}]`, labels[i]);
     }
-    return { tokens: tokens.slice(), offsets: offsets.slice(), targets: { kind: 'class', labels: labels.slice() } };
+    return { tokens: tokens.slice(), offsets: offsets.slice(), targets: { kind: perToken ? 'token' : 'class', labels: labels.slice() } };
   }
-  if (!Array.isArray(d.sequences) || d.labels == null || typeof d.labels.length !== 'number') {
-    throw new HeedError(`fit: ${name} must be { sequences: token-id arrays, labels: class ids } or { tokens, offsets, labels }`);
+  const { sequences: seqs, labels } = d;
+  if (!Array.isArray(seqs) || labels == null || typeof labels.length !== 'number') {
+    throw new HeedError(`fit: ${name} must be { sequences: token-id arrays, labels: ${perToken ? 'a label array per sequence' : 'class ids'} } or { tokens, offsets, labels }`);
   }
-  if (d.sequences.length !== d.labels.length) {
-    throw new HeedError(`fit: ${name} has ${d.sequences.length} sequences but ${d.labels.length} labels`);
-  }
-  for (let i = 0; i < d.sequences.length; i++) {
-    const s = d.sequences[i];
+  if (seqs.length !== labels.length) throw new HeedError(`fit: ${name} has ${seqs.length} sequences but ${labels.length} labels`);
+  let total = 0;
+  for (let i = 0; i < seqs.length; i++) {
+    const s = seqs[i];
     if (s == null || typeof s.length !== 'number') throw new HeedError(`fit: ${name}.sequences[${i}] is not an array of token ids`);
-    for (let j = 0; j < s.length; j++) {
-      const t = s[j];
-      if (!(int(t) && t >= 0 && t < V)) throw new HeedError(`fit: ${name}.sequences[${i}][${j}] = ${t} is outside [0, ${V}) (vocabSize ${V})`);
-    }
-    checkLabel(i, d.labels[i]);
+    total += s.length;
   }
-  return packSequences(d.sequences, d.labels);
+  // Each value is read once, checked and copied (a getter or a shared buffer cannot change it
+  // between the check and the copy).
+  const out = new PackedBuilder(seqs.length, perToken ? 'token' : 'class', total);
+  for (let i = 0; i < seqs.length; i++) {
+    const s = seqs[i], ids = new Int32Array(s.length);
+    for (let j = 0; j < ids.length; j++) { const t = s[j]; checkToken(`.sequences[${i}][${j}]`, t); ids[j] = t; }
+    const y: unknown = labels[i];
+    if (!perToken) {
+      checkLabel(`[${i}]`, y as number);
+      out.push(ids, y as number);
+      continue;
+    }
+    const ys = y as ArrayLike<number> | null;
+    if (ys == null || typeof ys !== 'object' || ys.length !== ids.length) {
+      throw new HeedError(`fit: ${name}.labels[${i}] must be an array of ${ids.length} labels (one per token of sequences[${i}]), got ${ys == null || typeof ys !== 'object' ? String(ys) : `${ys.length}`}`);
+    }
+    const tags = new Int32Array(ids.length);
+    for (let j = 0; j < tags.length; j++) { const t = ys[j]; checkLabel(`[${i}][${j}]`, t); tags[j] = t; }
+    out.push(ids, tags);
+  }
+  return out.finish();
 }
 
 /** Validates options into the loop's settings. */
@@ -164,9 +195,7 @@ function configOf(o: FitOptions): ModelConfig {
   if (o.model) { o.model.alive(); return o.model.config; }
   const mo = o.modelOptions;
   if (!mo || typeof mo !== 'object') throw new HeedError('fit: give either model or modelOptions ({ kind: "transformer" | "pooling", ... })');
-  const config = configFor(mo, 'fit: modelOptions');
-  if (config.kind === 'tagger') throw new HeedError('fit: a tokenClassifier is trained with trainStep (fit takes one label per sequence)');
-  return config;
+  return configFor(mo, 'fit: modelOptions');
 }
 
 export function fit(ctx: Context, options: FitOptions): FitRun {

@@ -1,13 +1,13 @@
 // The training loop shared by heed.fit on a worker and on the calling thread: epochs of shuffled
 // batches, learning-rate warm-up and decay, validation, early stopping, progress callbacks and
 // cooperative cancellation. The same seed, data and settings give the same weights either way.
-import { epochSeed, packedBatch, packSequences, rowCount, type Batch, type PackedDataset } from '../data/dataset.js';
+import { epochSeed, packedBatch, packedInOrder, packSequences, rowCount, type PackedDataset } from '../data/dataset.js';
 import { Rng } from '../nn/rng.js';
 import type { Model } from '../nn/model.js';
 import type { AdamwOptimizer } from '../nn/optim.js';
 import { trainStep } from '../nn/step.js';
 import type { DataParallelTrainer } from '../parallel/trainer.js';
-import { argmaxRows, correctClasses, predictBatches, probabilities } from './evaluate.js';
+import { correctClasses, predictBatches, predictedClasses, targetCount } from './evaluate.js';
 
 export type Schedule = 'constant' | 'linear' | 'cosine';
 
@@ -38,16 +38,19 @@ export interface TrainSettings {
 }
 
 /** A dataset as token-id sequences (no padding) and class ids; the loop packs it once
- *  (packSequences) and runs on the PackedDataset. */
+ *  (packSequences) and runs on the PackedDataset (which may also hold per-token targets). */
 export interface Dataset { sequences: Int32Array[]; labels: Int32Array }
 
 const packed = (d: PackedDataset | Dataset): PackedDataset => ('offsets' in d ? d : packSequences(d.sequences, d.labels));
 
+/** loss and accuracy are per row, or per labelled token for a model with a target per token
+ *  (tokenClassifier); seqPerSec counts rows either way. */
 export interface StepInfo {
   epoch: number; epochs: number; step: number; steps: number; globalStep: number; totalSteps: number;
   loss: number; accuracy: number; lr: number; gradNorm: number; seqPerSec: number; etaSeconds: number;
 }
 
+/** Per row or per labelled token, as StepInfo. */
 export interface EpochInfo {
   epoch: number; loss: number; accuracy: number; valLoss?: number; valAccuracy?: number;
   lr: number; seconds: number; seqPerSec: number;
@@ -112,7 +115,7 @@ export async function trainLoop(model: Model, opt: AdamwOptimizer, trainData: Pa
   const steps = stepsPerEpoch(n, s.batchSize), totalSteps = steps * s.epochs;
   const history: EpochInfo[] = [];
   const keep = s.tokenDropout > 0 ? new Uint8Array(train.tokens.length) : null;
-  const C = model.config.classes, K = Math.max(2, C);
+  const C = model.config.classes;
   let lastPause = now(), cancelled = false, stoppedEarly = false;
   const runStart = now();
   let seqsDone = 0;
@@ -125,7 +128,8 @@ export async function trainLoop(model: Model, opt: AdamwOptimizer, trainData: Pa
     if (keep) dropMask(train, s.tokenDropout, epochSeed(s.seed, epoch) ^ 0x5bd1e995, keep);
     for (let i = 0; i < n; i++) order[i] = i;
     new Rng(epochSeed(s.seed, epoch)).shuffle(order);
-    let lossSum = 0, correct = 0, seen = 0;
+    // Loss and accuracy are means over what the loss averages (rows, or labelled tokens): `seen`.
+    let lossSum = 0, correct = 0, seen = 0, rowsSeen = 0;
     for (let i = 0; i < steps; i++) {
       if (hooks.shouldStop()) { cancelled = true; break; }
       const rows = order.subarray(i * s.batchSize, Math.min(order.length, (i + 1) * s.batchSize));
@@ -134,9 +138,11 @@ export async function trainLoop(model: Model, opt: AdamwOptimizer, trainData: Pa
       opt.lr = learningRate(s, g, totalSteps);
       const loss = parallel ? await parallel.step(b.tokens, b.shape, labels) : trainStep(model, opt, b.tokens, b.shape, labels);
       const logits = parallel ? parallel.lastLogits() : model.readLogits(model.currentPlan!, B);
-      correct += correctClasses(argmaxRows(probabilities(logits, B, C), B, K), b.targets);
-      lossSum += loss * B;
-      seen += B;
+      const count = targetCount(b.targets);
+      correct += correctClasses(predictedClasses(logits, b.targets, C), b.targets);
+      lossSum += loss * count;
+      seen += count;
+      rowsSeen += B;
       seqsDone += B;
       if (hooks.onStep) {
         const elapsed = (now() - runStart) / 1000, done = g + 1 - s.startEpoch * steps;
@@ -152,14 +158,14 @@ export async function trainLoop(model: Model, opt: AdamwOptimizer, trainData: Pa
         lastPause = now();
       }
     }
-    if (cancelled && seen === 0) break;
+    if (cancelled && rowsSeen === 0) break;
     const seconds = (now() - t0) / 1000;
     const info: EpochInfo = {
       epoch: epoch + 1, loss: seen ? lossSum / seen : NaN, accuracy: seen ? correct / seen : NaN,
-      lr: opt.lr, seconds, seqPerSec: seen / Math.max(seconds, 1e-9),
+      lr: opt.lr, seconds, seqPerSec: rowsSeen / Math.max(seconds, 1e-9),
     };
     if (val && nVal > 0) {
-      const pr = predictBatches(model, inOrder(val, Math.max(s.batchSize, 64), s.maxLen));
+      const pr = predictBatches(model, packedInOrder(val, Math.max(s.batchSize, 64), s.maxLen));
       info.valLoss = pr.loss;
       info.valAccuracy = pr.accuracy;
     }
@@ -189,13 +195,6 @@ export function dropMask(d: PackedDataset, p: number, seed: number, keep: Uint8A
     for (let j = 0; j < n; j++) if (rng.uniform() >= p) { keep[o + j] = 1; any = true; }
     if (!any && n > 0) keep[o + rng.int(n)] = 1;
   }
-}
-
-/** The rows of `d` in dataset order, one batch at a time. */
-function* inOrder(d: PackedDataset, batchSize: number, maxLen: number): Generator<Batch> {
-  const n = rowCount(d), rows = new Int32Array(n);
-  for (let i = 0; i < n; i++) rows[i] = i;
-  for (let start = 0; start < n; start += batchSize) yield packedBatch(d, rows.subarray(start, Math.min(n, start + batchSize)), maxLen);
 }
 
 /** Each sequence with every token left out with probability p (at least one token is kept). */

@@ -179,7 +179,7 @@ const fitData = (d: PackedDataset): PackedFitData => ({ tokens: d.tokens, offset
 
 /** Every row of `d` cut to its first maxLen tokens. */
 function cut(d: PackedDataset, maxLen: number): PackedFitData {
-  const n = d.offsets.length - 1, out = new PackedBuilder(n, d.tokens.length);
+  const n = d.offsets.length - 1, out = new PackedBuilder(n, 'class', d.tokens.length);
   for (let i = 0; i < n; i++) out.push(d.tokens.subarray(d.offsets[i], Math.min(d.offsets[i + 1], d.offsets[i] + maxLen)), d.targets.labels[i]);
   return fitData(out.finish());
 }

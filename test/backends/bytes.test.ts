@@ -6,7 +6,7 @@ import { HeedError, init } from '../../src/index.js';
 import {
   ALIGN_BYTES, DTYPES, DTYPE_BYTES, MAX_BUFFER_BYTES, type Backend, type DType,
 } from '../../src/backends/backend.js';
-import { Arena, SizingArena } from '../../src/nn/block.js';
+import { Planner } from '../../src/nn/layer.js';
 import { ALL_BACKENDS } from '../ops/backends.js';
 
 const backendOf = async (name: (typeof ALL_BACKENDS)[number], maxMemoryMB?: number) => {
@@ -115,19 +115,19 @@ describe.each(ALL_BACKENDS)('%s: byte-level storage', (name) => {
     expect(h.memory().allocatedBytes).toBe(base);
   });
 
-  it('an arena slices bytes of mixed dtypes, each slice 16-byte aligned, as SizingArena measured', async () => {
-    const { be } = await backendOf(name);
-    const plan = (a: Arena | SizingArena) => [
-      a.takeOf(5, 'i8'), a.take(3), a.takeOf(7, 'f16'), a.takeInt(1), a.takeBytes(13, 'u8'), a.takeOf(33, 'i16'),
+  it('a planner slices bytes of mixed dtypes, each slice 16-byte aligned, as its sizing pass measured', async () => {
+    const { h, be } = await backendOf(name);
+    const rt = { be, k: h.k };
+    const plan = (a: Planner) => [
+      a.takeOf(5, 'i8'), a.take(3), a.takeOf(7, 'f16'), a.takeInt(1), a.takeOf(13, 'u8'), a.takeOf(33, 'i16'),
     ];
-    const sizing = new SizingArena();
+    const sizing = new Planner(rt, null);
     plan(sizing);
-    expect(sizing.usedBytes).toBe(16 + 16 + 16 + 16 + 16 + 80);
-    expect(sizing.used).toBe(sizing.usedBytes / 4);
-    const buf = be.alloc(sizing.used);
-    const arena = new Arena(be, buf, sizing.used);
-    const [i8, f, f16, i, u8, i16] = plan(arena);
-    expect(arena.usedBytes).toBe(sizing.usedBytes);
+    expect(sizing.total * 4).toBe(16 + 16 + 16 + 16 + 16 + 80);
+    const buf = be.alloc(sizing.total);
+    const planner = new Planner(rt, buf, 0, sizing.total);
+    const [i8, f, f16, i, u8, i16] = plan(planner);
+    expect(planner.total).toBe(sizing.total);
     if (typeof buf === 'number') {
       expect([i8, f, f16, i, u8, i16].map((p) => (p as number) - buf)).toEqual([0, 16, 32, 48, 64, 80]);
       expect(buf % 16).toBe(0);
@@ -139,7 +139,7 @@ describe.each(ALL_BACKENDS)('%s: byte-level storage', (name) => {
     be.writeAs(i16, 'i16', [-2]);
     expect(Array.from(be.readAs(buf, 'u8', 2, 80))).toEqual([0xfe, 0xff]);
     // A plan that takes more than it measured is a bug, caught rather than written past the end.
-    expect(() => arena.take(1)).toThrow(/^internal: arena of 160 bytes overrun \(176 needed\)$/);
+    expect(() => planner.take(1)).toThrow(/^internal: arena of 160 bytes overrun \(176 needed\)$/);
     be.free(buf);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HeedError } from '../../src/errors.js';
-import { epochBatches, evalBatches, indexLabels, makeBatch, stratifiedSplit, type Batch } from '../../src/data/dataset.js';
+import { epochBatches, evalBatches, indexLabels, makeBatch, packedBatch, PackedBuilder, packTagged, stratifiedSplit, type Batch } from '../../src/data/dataset.js';
 
 function expectHeed(fn: () => unknown, pattern: RegExp): void {
   let err: unknown;
@@ -185,5 +185,32 @@ describe('epochBatches and evalBatches', () => {
     expectHeed(() => epochBatches(seqs, labels, rows, 4, 6, 1, -1), /epoch/);
     expectHeed(() => evalBatches(seqs, labels.subarray(1), rows, 4, 6), /labels/);
     expectHeed(() => evalBatches(seqs, labels, Int32Array.from([N]), 4, 6), /indices\[0\]/);
+  });
+});
+
+describe('per-token targets in packed data', () => {
+  const d = packTagged([[5, 6, 7], [8], [9, 4]], [[0, -100, 2], [1], [2, 0]]);
+
+  it('packs labels like the tokens and batches them [B, T], -100 at padding and past maxLen', () => {
+    expect(d.targets).toEqual({ kind: 'token', labels: Int32Array.of(0, -100, 2, 1, 2, 0) });
+    const b = packedBatch(d, Int32Array.of(1, 0, 2), 2);
+    expect(b.shape).toEqual([3, 2]);
+    expect(Array.from(b.tokens)).toEqual([8, 0, 5, 6, 9, 4]);
+    expect(b.targets.kind).toBe('token');
+    expect(Array.from(b.targets.labels)).toEqual([1, -100, 0, -100, 2, 0]);
+  });
+
+  it('a token left out by dropout takes its label with it', () => {
+    const keep = Uint8Array.of(1, 1, 0, 1, 0, 1);
+    const b = packedBatch(d, Int32Array.of(0, 2), 8, keep);
+    expect(Array.from(b.tokens)).toEqual([5, 6, 4, 0]);
+    expect(Array.from(b.targets.labels)).toEqual([0, -100, 0, -100]);
+  });
+
+  it('the builder checks that each row has one label per token', () => {
+    const out = new PackedBuilder(2, 'token');
+    expect(() => out.push([1, 2], [0])).toThrow('PackedBuilder: row 0 has 2 tokens but 1 labels (one per token)');
+    expect(() => out.push([1, 2], 0)).toThrow('PackedBuilder: row 0 has 2 tokens but one class id (one per token)');
+    expect(() => new PackedBuilder(1).push([1], [0])).toThrow('PackedBuilder: row 0 needs one class id, got an array');
   });
 });

@@ -10,7 +10,7 @@ import type { Buf } from '../../src/backends/backend.js';
 import { MultiHeadAttention } from '../../src/nn/attention.js';
 import { ClsPool } from '../../src/nn/chain.js';
 import { EncoderBlock, type EncoderBlockOptions } from '../../src/nn/encoder.js';
-import { Params, Planner, type Act, type Batch, type Layer, type Runtime } from '../../src/nn/layer.js';
+import { Params, Planner, Sequential, type Act, type Batch, type Layer, type Runtime } from '../../src/nn/layer.js';
 import { expectClose, randn } from '../util.js';
 
 interface Enc { shape: number[]; data: number[] }
@@ -48,7 +48,7 @@ function withParams<L>(h: H, build: (ps: Params) => L, values: Dict, prefix = ''
 function planned<T>(h: H, plan: (a: Planner) => T): T {
   const rt = runtimeOf(h), sizing = new Planner(rt, null);
   plan(sizing);
-  return plan(new Planner(rt, h.be.alloc(sizing.total), sizing.persistent));
+  return plan(new Planner(rt, h.be.alloc(sizing.total), sizing.persistent, sizing.total));
 }
 
 /** One chain layer fed by an input activation: forward from x, backward from dy. */
@@ -163,6 +163,35 @@ describe('layer plumbing', async () => {
     expect(three.total - three.persistent).toBe(scratchOfOne);
   });
 
+  it('Sequential zeroes an input gradient before a layer that adds into it, and leaves it to one that sets it', () => {
+    const { be } = h, n = 6;
+    // Toy layers over one [1, n] activation: the source passes its input through; `adds` does
+    // dx += 1, `sets` does dx = 2 (and declares it).
+    const source = (): Layer & { act: Act } => ({
+      act: { y: 0, dy: 0, rows: 1, width: n },
+      plan(a) { this.act = { y: a.take(n), dy: a.take(n), rows: 1, width: n }; return this.act; },
+      forward() {}, backward() {},
+    });
+    const consumer = (sets: boolean): Layer => {
+      let x: Act;
+      return {
+        setsInputGrad: sets,
+        plan(a, _b, input) { x = input!; return { y: a.take(n), dy: a.take(n), rows: 1, width: n }; },
+        forward() {},
+        backward() { be.write(x.dy, sets ? new Float32Array(n).fill(2) : be.read(x.dy, n).map((v) => v + 1)); },
+      };
+    };
+    for (const sets of [false, true]) {
+      const src = source(), chain = new Sequential([src, consumer(sets)]);
+      planned(h, (a) => chain.plan(a, { B: 1, T: n, tokens: 0, mask: 0 }, null));
+      be.write(src.act.dy, new Float32Array(n).fill(7));   // stale values from an earlier step
+      chain.backward();
+      expect(Array.from(be.read(src.act.dy, n))).toEqual(new Array(n).fill(sets ? 2 : 1));
+    }
+    expect(new Sequential([consumer(true), consumer(false)]).setsInputGrad).toBe(true);
+    expect(new Sequential([consumer(false), consumer(true)]).setsInputGrad).toBe(false);
+  });
+
   it('ClsPool takes the first position of each row and sends its gradient back there only (accumulating)', () => {
     const B = 3, T = 4, d = 5, N = B * T;
     const ps = new Params(runtimeOf(h)), pool = new ClsPool(ps);
@@ -190,7 +219,7 @@ describe('layer plumbing', async () => {
     }
   });
 
-  it('a block accumulates into its input gradient instead of overwriting it', () => {
+  it('a block sets its input gradient (setsInputGrad): what was there is overwritten, not added to', () => {
     const c = byName('post-norm block'), prefix = 'layer.0';
     const o: EncoderBlockOptions = { d: c.d, heads: c.heads, ffDim: c.ffDim, norm: c.norm, names: c.names, gelu: c.gelu, eps: c.eps };
     const { layer } = withParams(h, (ps) => new EncoderBlock(ps, prefix, o), c.params, `${prefix}.`);
@@ -204,6 +233,7 @@ describe('layer plumbing', async () => {
     layer.forward();
     be.write(input.dy, new Float32Array(N * d).fill(0.5)); be.write(out.dy, c.dy.data);
     layer.backward();
-    expectClose(be.read(input.dy as Buf, N * d), c.dx.data.map((v) => v + 0.5), TOL.atol, TOL.rtol);
+    expect(layer.setsInputGrad).toBe(true);
+    expectClose(be.read(input.dy as Buf, N * d), c.dx.data, TOL.atol, TOL.rtol);
   });
 });

@@ -106,6 +106,28 @@ describe('dataParallel', () => {
     }
   });
 
+  it('a tokenClassifier trains the same way: each shard counts by its labelled tokens, not its rows', async () => {
+    const h = await heed.init();
+    const B = 6, { tokens } = orderTask(B, T, V, 6);
+    // Shards of 3 rows each: the first has every token labelled, the second only one per row, so
+    // weighting shards by rows would give a different loss and gradient than trainStep.
+    const tags = Array.from(tokens, (t, i) => (Math.floor(i / T) < 3 || i % T === 0 ? t % 3 : -100));
+    const tcfg = { vocabSize: V, maxLen: T, dModel: 16, heads: 2, ffDim: 32, layers: 1, classes: 3, seed: 4 };
+    const single = h.tokenClassifier(tcfg), many = h.tokenClassifier(tcfg);
+    const o1 = h.adamwOptimizer(single, { lr: 1e-2 }), o2 = h.adamwOptimizer(many, { lr: 1e-2 });
+    const dp = await h.dataParallel(many, o2, { threads: 2 });
+    try {
+      for (let s = 0; s < 3; s++) {
+        const want = h.trainStep(single, o1, tokens, [B, T], tags), got = await dp.step(tokens, [B, T], tags);
+        expect(Math.abs(got - want)).toBeLessThan(1e-5 * Math.abs(want) + 1e-6);
+        expect(Math.abs(o2.lastGradNorm - o1.lastGradNorm)).toBeLessThan(1e-4 * o1.lastGradNorm);
+      }
+      expect(worst(flat(many), flat(single), 1e-4, 1e-3)).toBeLessThan(1);
+    } finally {
+      await dp.close();
+    }
+  });
+
   it('rejects bad options, bad batches, overlapping steps and use after close, naming the problem', async () => {
     const h = await heed.init();
     const m = h.transformerClassifier(cfg), o = h.adamwOptimizer(m), other = h.adamwOptimizer(h.transformerClassifier(cfg));

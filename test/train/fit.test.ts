@@ -201,3 +201,60 @@ describe('fit', () => {
     expect(() => h.fit({ modelOptions: mo, data: null as never })).toThrow(/^fit: data must be/);
   });
 });
+
+describe('fit a tokenClassifier (one label per token)', () => {
+  // Each token's tag depends on its neighbour: (token + previous token) mod 3, the first token's
+  // previous being 0; every third row leaves its odd positions unlabelled (-100).
+  function tagged(n: number, seed: number) {
+    const { sequences } = task(n, seed);
+    const labels = sequences.map((s, i) => Array.from(s, (t, j) => (i % 3 === 2 && j % 2 === 1 ? -100 : (t + (j ? s[j - 1] : 0)) % 3)));
+    return { sequences, labels };
+  }
+  const taggerOptions = { kind: 'tagger' as const, vocabSize: V, maxLen: T, dModel: 32, heads: 2, ffDim: 64, layers: 1, classes: 3, seed: 1 };
+
+  it('learns per-token labels; loss and accuracy are per labelled token', async () => {
+    const h = await heed.init();
+    const val = tagged(128, 2);
+    const r = await h.fit({ modelOptions: taggerOptions, data: tagged(512, 1), validation: val, epochs: 8, batchSize: 32, lr: 1e-2, weightDecay: 0, seed: 3 }).done;
+    expect(r.model.config.kind).toBe('tagger');
+    expect(r.history[7].valAccuracy).toBeGreaterThan(0.9);
+    // The reported validation accuracy is over labelled tokens only: recount it from the model.
+    let right = 0, counted = 0;
+    for (let i = 0; i < val.sequences.length; i++) {
+      const s = val.sequences[i], logits = r.model.forward(s, [1, s.length]).toArray();
+      for (let j = 0; j < s.length; j++) {
+        if (val.labels[i][j] === -100) continue;
+        const row = Array.from(logits.subarray(j * 3, j * 3 + 3));
+        right += row.indexOf(Math.max(...row)) === val.labels[i][j] ? 1 : 0;
+        counted++;
+      }
+    }
+    expect(r.history[7].valAccuracy).toBeCloseTo(right / counted, 6);
+  }, 60_000);
+
+  it('packed labels (one per token) train exactly as one array per row, on a worker and on this thread', async () => {
+    const h = await heed.init();
+    const d = tagged(96, 4);
+    const offsets = new Int32Array(d.sequences.length + 1);
+    d.sequences.forEach((s, i) => { offsets[i + 1] = offsets[i] + s.length; });
+    const packed = { tokens: Int32Array.from(d.sequences.flatMap((s) => [...s])), offsets, labels: Int32Array.from(d.labels.flat()) };
+    const opts = { modelOptions: taggerOptions, epochs: 2, batchSize: 16, lr: 5e-3, seed: 2, tokenDropout: 0.2 };
+    const a = await h.fit({ ...opts, data: d, worker: false }).done;
+    const b = await h.fit({ ...opts, data: packed }).done;
+    expect(b.history.map((e) => e.loss)).toEqual(a.history.map((e) => e.loss));
+    expect(b.model.stateDict()['head.weight'].data).toEqual(a.model.stateDict()['head.weight'].data);
+  }, 60_000);
+
+  it('checks per-token labels, naming the row and the token', async () => {
+    const h = await heed.init();
+    const fit = (data: unknown) => () => h.fit({ modelOptions: taggerOptions, data: data as { sequences: number[][]; labels: number[][] } });
+    expect(fit({ sequences: [[1, 2], [3]], labels: [[0, 1], [0, 1]] })).toThrow('fit: data.labels[1] must be an array of 1 labels (one per token of sequences[1]), got 2');
+    expect(fit({ sequences: [[1, 2]], labels: [1] })).toThrow('fit: data.labels[0] must be an array of 2 labels (one per token of sequences[0]), got 1');
+    expect(fit({ sequences: [[1, 2]], labels: [[0, 3]] })).toThrow('fit: data.labels[0][1] = 3 is outside [0, 3) and is not -100 (no label)');
+    const packed = (labels: number[]) => ({ tokens: Int32Array.of(1, 2, 3), offsets: Int32Array.of(0, 2, 3), labels: Int32Array.from(labels) });
+    expect(fit(packed([0, 1]))).toThrow('fit: data has 3 tokens but 2 labels (a tokenClassifier takes one per token)');
+    expect(fit(packed([0, 1, -1]))).toThrow('fit: data.labels[2] (row 1 token 0) = -1 is outside [0, 3) and is not -100 (no label)');
+    // A class model still takes one label per row, and says so.
+    expect(() => h.fit({ modelOptions, data: { sequences: [[1, 2]], labels: [[0, 1]] as unknown as number[] } })).toThrow('fit: data.labels[0] = 0,1 is outside [0, 2)');
+  });
+});

@@ -8,11 +8,13 @@
 import { MAX_ELEMENTS, isPlannable } from '../../backends/backend.js';
 import { HeedError, checkPositiveInt } from '../../errors.js';
 import { brief } from '../../io/json.js';
-import { Dense, Embed, Norm, TiedHead } from '../chain.js';
-import { blockAttention, EncoderBlock } from '../encoder.js';
+import { MultiHeadAttention } from '../attention.js';
+import { Dense, Embed, Norm } from '../chain.js';
+import { blockAttention, EncoderBlock, FeedForward, type BlockParts } from '../encoder.js';
 import { Sequential, type Params } from '../layer.js';
 import type { DecoderConfig, Family, Net } from '../model.js';
 import { Embedding, LayerNorm, Linear, Positions } from '../primitives.js';
+import { TiedHead } from '../tied-head.js';
 import { MAX_LAYERS } from './transformer.js';
 
 export interface DecoderOptions {
@@ -68,14 +70,27 @@ export function decoderConfig(o: DecoderOptions & { classes?: unknown }): Decode
  *  step by step over its own buffers. */
 export interface DecoderLayers { wte: Embedding; wpe: Positions; blocks: EncoderBlock[]; lnF: LayerNorm; head: Linear | null }
 
+/** nanoGPT's Block: ln_1, attn.c_attn + attn.c_proj (causal), ln_2, mlp.c_fc + mlp.c_proj; every
+ *  Linear N(0, 0.02) with a zero bias, the two projections back into the residual stream
+ *  N(0, 0.02/√(2·layers)) (nanoGPT's _init_weights). */
+function gptBlock(c: DecoderConfig) {
+  const d = c.dModel, init = { weightInit: { normal: 0.02 }, biasInit: { constant: 0 } };
+  const proj = { weightInit: { normal: 0.02 / Math.sqrt(2 * c.layers) }, biasInit: { constant: 0 } };
+  return (ps: Params, p: string): BlockParts => ({
+    norm1: new LayerNorm(ps, `${p}ln_1`, d),
+    attn: new MultiHeadAttention(ps, `${p}attn`, d, c.heads, { layout: 'packed', inProj: `${p}attn.c_attn`, out: `${p}attn.c_proj`, init, outInit: proj }, true),
+    norm2: new LayerNorm(ps, `${p}ln_2`, d),
+    ff: new FeedForward(ps, new Linear(ps, `${p}mlp.c_fc`, d, c.ffDim, init), new Linear(ps, `${p}mlp.c_proj`, c.ffDim, d, proj), c.gelu),
+  });
+}
+
 /** Registered in nanoGPT's order: wte, wpe, the blocks, ln_f, then lm_head when untied. */
 export function decoderLayers(ps: Params, c: DecoderConfig): DecoderLayers {
   const d = c.dModel, init = { normal: 0.02 };
   const wte = new Embedding(ps, 'transformer.wte', c.vocabSize, d, init);
   const wpe = new Positions(ps, 'transformer.wpe', c.maxLen, d, init);
-  const projStd = 0.02 / Math.sqrt(2 * c.layers);
-  const blocks = Array.from({ length: c.layers }, (_, i) => new EncoderBlock(ps, `transformer.h.${i}`,
-    { d, heads: c.heads, ffDim: c.ffDim, norm: 'pre', names: 'gpt', gelu: c.gelu, projStd, causal: true }));
+  const names = gptBlock(c);
+  const blocks = Array.from({ length: c.layers }, (_, i) => new EncoderBlock(ps, `transformer.h.${i}`, { d, heads: c.heads, ffDim: c.ffDim, norm: 'pre', names }));
   const lnF = new LayerNorm(ps, 'transformer.ln_f', d);
   const head = c.tieEmbeddings ? null : new Linear(ps, 'lm_head', d, c.vocabSize, { bias: false, weightInit: init });
   return { wte, wpe, blocks, lnF, head };
