@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { HeedError, init } from '../../src/index.js';
 import { ALL_BACKENDS, WASM_BACKENDS } from '../ops/backends.js';
+import { importDist } from '../dist.js';
 import { expectClose } from '../util.js';
 
 interface Enc { shape: number[]; data: number[] }
@@ -103,6 +104,21 @@ describe.skipIf(process.env.HEED_TEST_BACKENDS)('causalLM', async () => {
     expect(Array.from(b.subarray(0, 27))).toEqual(Array.from(a.subarray(0, 27)));
     expect(Array.from(b.subarray(27))).not.toEqual(Array.from(a.subarray(27)));
     m.dispose();
+  });
+
+  it('fit trains it from next-token labels per token, on a worker as here, to the same weights', async () => {
+    // Lines of characters: 0 marks the start (input) and the end (target); the batch's padding
+    // after a line is id 0 too, with no label, which a causal row never sees.
+    const names = ['emma', 'olivia', 'ava', 'isabella', 'sophia', 'mia', 'amelia', 'harper'], id = (c: string) => c.charCodeAt(0) - 96;
+    const data = { sequences: names.map((n) => [0, ...[...n].map(id)]), labels: names.map((n) => [...[...n].map(id), 0]) };
+    const opts = { modelOptions: { kind: 'decoder', vocabSize: 27, maxLen: 10, dModel: 16, heads: 2, layers: 1, seed: 2 } as never, data, epochs: 15, batchSize: 4, lr: 1e-2, seed: 1 };
+    // The worker runs the built package (as users do): it registers the decoder itself.
+    const built = await (await importDist()).init({ backend: 'js' });
+    const here = await js.fit({ ...opts, worker: false }).done, there = await built.fit({ ...opts, worker: true }).done;
+    expect(here.model.config.kind).toBe('decoder');
+    expect(here.history.at(-1)!.loss).toBeLessThan(here.history[0].loss * 0.8);
+    expect(there.history.map((e) => e.loss)).toEqual(here.history.map((e) => e.loss));
+    here.model.dispose(); there.model.dispose();
   });
 
   it('bad options are a HeedError naming the option', () => {
