@@ -90,6 +90,22 @@ describe.each(['js', 'wasm'] as const)('generate on %s', async (backend) => {
   });
 });
 
+describe('generate: a long run', () => {
+  it('lets timers in between steps, so an abort from a timer stops it mid-run', async () => {
+    const h = await init({ backend: 'js' });
+    const m = h.causalLM({ vocabSize: 50, maxLen: 400, dModel: 64, heads: 4, layers: 2, seed: 1 });
+    const ac = new AbortController(), t0 = Date.now();
+    setTimeout(() => ac.abort(), 30);
+    let steps = 0;
+    const run = async () => { for await (const p of m.generate([1], { signal: ac.signal })) steps = p.step + 1; };
+    await expect(run()).rejects.toMatchObject({ name: 'AbortError' });
+    expect(steps).toBeGreaterThan(0);
+    expect(steps).toBeLessThan(400);
+    expect(Date.now() - t0).toBeLessThan(30 + 500);
+    m.dispose();
+  });
+});
+
 describe('sampling', () => {
   const draws = (logits: number[], t: number, k: number, p: number, n = 20000) => {
     const rng = new Rng(9), count = new Array(logits.length).fill(0);
