@@ -3,7 +3,7 @@
 // only the new token of each row, its query attending over the cache in place (qOffset = its
 // position, kvStride = context·Dh). Forward only, over the layers' own primitives and weights. All
 // storage is one buffer allocated with the cache: nothing is allocated per token.
-import type { Buf, IBuf } from '../backends/backend.js';
+import { MAX_ELEMENTS, isPlannable, type Buf, type IBuf } from '../backends/backend.js';
 import { HeedError } from '../errors.js';
 import { layersOf, type DecoderLayers } from './families/decoder.js';
 import { Planner, type Runtime } from './layer.js';
@@ -46,8 +46,11 @@ export class KvCache {
     };
     const sizing = new Planner(this.#rt, null);
     plan(sizing);
+    if (!isPlannable(sizing.total)) {
+      throw new HeedError(`generate: ${B} samples of ${context} positions need ${sizing.total} floats of cache, more than one buffer can hold (${MAX_ELEMENTS})`);
+    }
     this.#buf = model.be.alloc(sizing.total);
-    this.#w = plan(new Planner(this.#rt, this.#buf));
+    this.#w = plan(new Planner(this.#rt, this.#buf, 0, sizing.total));
   }
 
   /** Runs `ids` [B, T] (T new tokens per row, at positions length … length + T − 1) through the

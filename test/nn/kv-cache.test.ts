@@ -54,6 +54,7 @@ describe.each(BACKENDS)('KV cache on %s', async (backend) => {
     const m = h.causalLM({ vocabSize: 5, maxLen: 8, dModel: 4, heads: 1, layers: 1 });
     expect(() => new KvCache(m, 1, 9)).toThrow("generate: a context of 9 positions is longer than the model's maxLen (8 positions)");
     expect(() => new KvCache(m, 0, 4)).toThrow('generate: the batch must be a positive integer, got 0');
+    expect(() => new KvCache(m, 2 ** 28, 8)).toThrow(/^generate: 268435456 samples of 8 positions need \d+ floats of cache, more than one buffer can hold/);
     const t = h.transformerClassifier({ vocabSize: 5, maxLen: 8, dModel: 4, heads: 1, layers: 1 });
     expect(() => new KvCache(t as never, 1, 4)).toThrow('generate: a transformer model is not a causal language model (causalLM)');
     m.dispose(); t.dispose();
