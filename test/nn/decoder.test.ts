@@ -4,7 +4,7 @@
 // check of its backward (the tied head's gradient adds into the embedding's).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { HeedError, init } from '../../src/index.js';
+import { HeedError, init, type Tensor } from '../../src/index.js';
 import { ALL_BACKENDS, WASM_BACKENDS } from '../ops/backends.js';
 import { importDist } from '../dist.js';
 import { expectClose } from '../util.js';
@@ -119,6 +119,21 @@ describe.skipIf(process.env.HEED_TEST_BACKENDS)('causalLM', async () => {
     expect(here.history.at(-1)!.loss).toBeLessThan(here.history[0].loss * 0.8);
     expect(there.history.map((e) => e.loss)).toEqual(here.history.map((e) => e.loss));
     here.model.dispose(); there.model.dispose();
+  });
+
+  it('forward returns each block\'s causal attention [B,H,T,T] (what explains a generated token)', () => {
+    const m = js.causalLM({ vocabSize: 9, maxLen: 8, dModel: 8, heads: 2, layers: 2, seed: 1 });
+    const { logits, attention } = m.forward([1, 2, 3, 0, 5, 6], [2, 3], { returnAttention: true }), maps = attention as Tensor[];
+    expect(maps.map((a) => a.shape)).toEqual([[2, 2, 3, 3], [2, 2, 3, 3]]);
+    for (const a of maps) {
+      const p = a.toArray();
+      for (let row = 0; row < 2 * 2 * 3; row++) {
+        const t = row % 3, r = p.subarray(row * 3, row * 3 + 3);
+        expect(r.reduce((x, y) => x + y, 0)).toBeCloseTo(1, 6);
+        for (let j = t + 1; j < 3; j++) expect(r[j]).toBe(0);
+      }
+    }
+    logits.dispose(); m.dispose();
   });
 
   it('bad options are a HeedError naming the option', () => {
