@@ -128,12 +128,12 @@ async function* steps(model: Model<DecoderConfig>, o: Checked): AsyncGenerator<G
     const ids = new Int32Array(S * P);
     for (let s = 0; s < S; s++) ids.set(o.prompt, s * P);
     cache.step(ids, P);
-    let rows = P, slice = Date.now();
+    let slice = Date.now();
     const done = new Uint8Array(S), next = new Int32Array(S);
     for (let step = 0; step < o.maxTokens; step++) {
-      const logits = cache.readLogits(), tokens = new Int32Array(S);
+      const logits = cache.readLastLogits(), tokens = new Int32Array(S);
       for (let s = 0; s < S; s++) {
-        const row = logits.subarray(((s + 1) * rows - 1) * V, (s + 1) * rows * V);
+        const row = logits.subarray(s * V, (s + 1) * V);
         const t = sampleToken(row, o.temperature, o.topK, o.topP, rng.uniform());
         if (!done[s] && o.stop.has(t)) done[s] = 1;
         tokens[s] = done[s] ? -1 : t;
@@ -148,7 +148,6 @@ async function* steps(model: Model<DecoderConfig>, o: Checked): AsyncGenerator<G
       o.signal?.throwIfAborted();
       model.alive();
       cache.step(next, 1);
-      rows = 1;
     }
   } finally {
     cache.dispose();

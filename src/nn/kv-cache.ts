@@ -98,6 +98,16 @@ export class KvCache {
     return this.#rt.be.read(this.#w.logits, this.#rows * this.#model.config.vocabSize);
   }
 
+  /** A copy of the logits of each row's last position in the last step [B, vocabSize]: what
+   *  the next token is drawn from. */
+  readLastLogits(): Float32Array {
+    const { be } = this.#rt, V = this.#model.config.vocabSize, T = this.#rows / this.B;
+    if (T === 1) return be.read(this.#w.logits, this.B * V);
+    const out = new Float32Array(this.B * V);
+    for (let b = 0; b < this.B; b++) out.set(be.read(this.#w.logits, V, ((b + 1) * T - 1) * V), b * V);
+    return out;
+  }
+
   /** Forgets every cached position (the storage stays). */
   reset(): void {
     this.length = 0;

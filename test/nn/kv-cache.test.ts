@@ -28,6 +28,7 @@ describe.each(BACKENDS)('KV cache on %s', async (backend) => {
     // prefill 4 positions: every position's logits
     cache.step(prefix(4), 4);
     expectClose(cache.readLogits(), full(4), 1e-5, 1e-5);
+    expect(cache.readLastLogits()).toEqual(lastRows(cache.readLogits(), 4));
     // a chunk of 2 after it (queries at positions 4 and 5 over 6 keys)
     const chunk = Int32Array.from({ length: B * 2 }, (_, i) => seq[Math.floor(i / 2) * ctx + 4 + (i % 2)]);
     cache.step(chunk, 2);
