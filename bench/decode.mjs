@@ -1,8 +1,8 @@
 // Decoding speed of a causalLM (issue 14): KV-cache decoding against recomputing the prefix for
 // every token, and tokens/s of generate() at batch 1.
 //
-//   node bench/decode.mjs [--backend wasm] [--layers 4] [--d 128] [--heads 4] [--vocab 256]
-//                         [--context 256] [--runs 5] [--torch PYTHON]   (after npm run build: it reads dist/)
+//   node bench/decode.mjs [--backend wasm|wasm-relaxed|wasm-scalar|js] [--layers 4] [--d 128]
+//     [--heads 4] [--vocab 256] [--context 256] [--runs 5] [--torch PYTHON]   (after npm run build)
 //
 // Model: --layers pre-norm causal blocks of width --d (ffDim 4·d), --vocab tokens, maxLen =
 // --context, tied LM head, random weights (speed does not depend on them). Each run, alternating
@@ -20,6 +20,11 @@
 // joins the table.
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import v8 from 'node:v8';
+
+// Node 20 validates relaxed SIMD only behind this V8 flag (as bench/kernels.bench.mjs): set before
+// anything compiles, so that --backend wasm-relaxed runs here too.
+if (Number(process.versions.node.split('.')[0]) < 22) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 
 const { values: o } = parseArgs({
   options: {
