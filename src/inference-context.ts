@@ -9,9 +9,10 @@ import { bindInferenceOps, type InferenceOps } from './ops/forward.js';
 import { Tensor } from './tensor.js';
 import { bertFamily, type BertOptions } from './nn/families/bert.js';
 import { poolingFamily, type PoolingOptions } from './nn/families/pooling.js';
+import { regressorFamily, type RegressorOptions } from './nn/families/regressor.js';
 import { taggerFamily, type TaggerOptions } from './nn/families/tagger.js';
 import { transformerFamily, type TransformerOptions } from './nn/families/transformer.js';
-import { Model, type AttentionPoolingClassifier, type BertClassifier, type TokenClassifier, type TransformerClassifier } from './nn/model.js';
+import { Model, type AttentionPoolingClassifier, type AttentionPoolingRegressor, type BertClassifier, type TokenClassifier, type TransformerClassifier } from './nn/model.js';
 import { loadModel, saveModel, type LoadedModel, type ModelFileExtras } from './io/model-file.js';
 import { loadPretrained, toPretrained, type HfCheckpoint, type LoadPretrainedOptions, type Pretrained } from './io/hf.js';
 import type { TokenizerJSON } from './data/tokenizer.js';
@@ -116,6 +117,12 @@ export class InferenceContext {
    *  each position; logits [B, T, classes], trained against one class per token (-100: none). */
   tokenClassifier(options: TaggerOptions): TokenClassifier {
     return this.atomic(() => new Model(this, taggerFamily, options));
+  }
+
+  /** The attention-pooling model with real-valued outputs: logits [B, outputs] are the
+   *  predictions, trained with the mean squared error. */
+  attentionPoolingRegressor(options: RegressorOptions): AttentionPoolingRegressor {
+    return this.atomic(() => new Model(this, regressorFamily, options));
   }
 
   /** Hugging Face's BertForSequenceClassification (names, layout, post-norm layers, exact GELU),

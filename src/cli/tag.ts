@@ -158,7 +158,7 @@ export async function trainTagger(file: string, f: TrainFlags, io: Io, h: Contex
 export interface TaggedText { words: string[]; tags: string[]; probabilities: number[]; truncated: boolean }
 
 export function tagTexts(loaded: Loaded, texts: readonly string[], batch = 64): TaggedText[] {
-  const { model, tokenizer, labels, maxLen } = loaded, K = labels.length, C = model.config.classes;
+  const { model, tokenizer, labels, maxLen } = loaded, K = labels.length, C = model.outputs;
   const out: TaggedText[] = [];
   for (let s = 0; s < texts.length; s += batch) {
     const group = texts.slice(s, s + batch).map((t) => ({ words: wordsOf(t), e: null as EncodedWords | null }));

@@ -132,7 +132,7 @@ async function trainRun(file: string, f: TrainFlags, io: Io, st: RunState): Prom
     const out = new PackedBuilder(idx.length);
     for (let k = 0; k < idx.length; k++) out.push(tokenizer.encode(data.texts.at(idx[k]), maxLen), ids[idx[k]]);
     const p = out.finish();
-    return { tokens: p.tokens, offsets: p.offsets, labels: p.targets.labels };
+    return { tokens: p.tokens, offsets: p.offsets, labels: p.targets.labels as Int32Array };   // class ids: a 'class' builder
   };
   const trainSet = encode(split.train), valSet = split.val.length ? encode(split.val) : undefined;
   const modelOptions: ModelOptions = f.model === 'transformer'

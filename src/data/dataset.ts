@@ -3,15 +3,19 @@
 // same seed gives the same split and the same batches on every platform.
 import { HeedError } from '../errors.js';
 import { Rng } from '../nn/rng.js';
-import { IGNORE } from '../nn/targets.js';
+
+/** The label of a token that has none (PyTorch's ignore_index): it adds no loss and is not
+ *  counted in accuracy. */
+export const IGNORE = -100;
 
 /**
- * What the rows are trained to predict, by kind: one class id per row ('class'), or one class id
- * per token ('token': packed by the same offsets as the tokens; IGNORE, -100, where a token has
- * no label, such as the second piece of a word). In a batch, 'class' labels are [B] and 'token'
- * labels [B, T], IGNORE at padding. (A real value per row, for regression, would be a third kind.)
+ * What the rows are trained to predict, by kind: one class id per row ('class'), one class id per
+ * token ('token': packed by the same offsets as the tokens; IGNORE, -100, where a token has no
+ * label, such as the second piece of a word), or real values per row ('value': `outputs` per row,
+ * row-major). In a batch, 'class' labels are [B], 'token' labels [B, T] (IGNORE at padding) and
+ * 'value' labels [B, outputs].
  */
-export type Targets = { kind: 'class'; labels: Int32Array } | { kind: 'token'; labels: Int32Array };
+export type Targets = { kind: 'class'; labels: Int32Array } | { kind: 'token'; labels: Int32Array } | { kind: 'value'; labels: Float32Array };
 
 /**
  * A dataset as three flat arrays, however many rows: row i is tokens[offsets[i] .. offsets[i+1])
@@ -70,38 +74,49 @@ export class PackedBuilder {
   readonly #tags: Growing | null;
   #offsets: Int32Array;
   #labels: Int32Array;
+  #values: Float32Array;
   #rows = 0;
 
-  constructor(rows: number, readonly kind: Targets['kind'] = 'class', tokensHint = rows * 8) {
+  /** `outputs`: the values per row of a 'value' dataset. */
+  constructor(rows: number, readonly kind: Targets['kind'] = 'class', tokensHint = rows * 8, readonly outputs = 1) {
     this.#tokens = new Growing(tokensHint);
     this.#tags = kind === 'token' ? new Growing(tokensHint) : null;
     this.#offsets = new Int32Array(rows + 1);
-    this.#labels = new Int32Array(kind === 'token' ? 0 : rows);
+    this.#labels = new Int32Array(kind === 'class' ? rows : 0);
+    this.#values = new Float32Array(kind === 'value' ? rows * outputs : 0);
   }
 
-  /** Row `ids` with its target: a class id ('class'), or one label per id ('token'). */
+  /** Row `ids` with its target: a class id ('class'), one label per id ('token'), or the row's
+   *  values ('value'; a number when there is one output). */
   push(ids: ArrayLike<number>, target: number | ArrayLike<number>): void {
-    if (this.#rows + 1 >= this.#offsets.length) throw new HeedError(`PackedBuilder: more than the ${this.#offsets.length - 1} rows it was made for`);
-    const used = this.#offsets[this.#rows];
-    this.#tokens.reserve(used, ids.length);
-    this.#tokens.a.set(ids, used);
+    const row = this.#rows;
+    if (row + 1 >= this.#offsets.length) throw new HeedError(`PackedBuilder: more than the ${this.#offsets.length - 1} rows it was made for`);
+    const used = this.#offsets[row];
     if (this.#tags) {
       if (typeof target === 'number' || target.length !== ids.length) {
-        throw new HeedError(`PackedBuilder: row ${this.#rows} has ${ids.length} tokens but ${typeof target === 'number' ? 'one class id' : `${target.length} labels`} (one per token)`);
+        throw new HeedError(`PackedBuilder: row ${row} has ${ids.length} tokens but ${typeof target === 'number' ? 'one class id' : `${target.length} labels`} (one per token)`);
       }
       this.#tags.reserve(used, ids.length);
       this.#tags.a.set(target, used);
+    } else if (this.kind === 'value') {
+      const C = this.outputs, n = typeof target === 'number' ? 1 : target.length;
+      if (n !== C) throw new HeedError(`PackedBuilder: row ${row} has ${n} values, not ${C}`);
+      if (typeof target === 'number') this.#values[row] = target; else this.#values.set(target, row * C);
     } else {
-      if (typeof target !== 'number') throw new HeedError(`PackedBuilder: row ${this.#rows} needs one class id, got an array`);
-      this.#labels[this.#rows] = target;
+      if (typeof target !== 'number') throw new HeedError(`PackedBuilder: row ${row} needs one class id, got an array`);
+      this.#labels[row] = target;
     }
+    this.#tokens.reserve(used, ids.length);
+    this.#tokens.a.set(ids, used);
     this.#offsets[++this.#rows] = used + ids.length;
   }
 
   finish(): PackedDataset {
     if (this.#rows !== this.#offsets.length - 1) throw new HeedError(`PackedBuilder: ${this.#rows} rows pushed, ${this.#offsets.length - 1} expected`);
     const n = this.#offsets[this.#rows], tokens = this.#tokens.trimmed(n);
-    return { tokens, offsets: this.#offsets, targets: this.#tags ? { kind: 'token', labels: this.#tags.trimmed(n) } : { kind: 'class', labels: this.#labels } };
+    const targets: Targets = this.#tags ? { kind: 'token', labels: this.#tags.trimmed(n) }
+      : this.kind === 'value' ? { kind: 'value', labels: this.#values } : { kind: 'class', labels: this.#labels };
+    return { tokens, offsets: this.#offsets, targets };
   }
 }
 
@@ -120,8 +135,10 @@ export function packedBatch(d: PackedDataset, rows: Int32Array, maxLen: number, 
     if (n > longest) longest = n;
   }
   const T = Math.max(1, Math.min(maxLen, longest));
-  const tokens = new Int32Array(B * T), perToken = d.targets.kind === 'token', ys = d.targets.labels;
-  const labels = perToken ? new Int32Array(B * T).fill(IGNORE) : new Int32Array(B);
+  const tokens = new Int32Array(B * T), kind = d.targets.kind, perToken = kind === 'token', ys = d.targets.labels;
+  // per row: 1 class id, or C values (C = the dataset's values per row)
+  const C = kind === 'value' ? ys.length / Math.max(1, rowCount(d)) : 1;
+  const labels = perToken ? new Int32Array(B * T).fill(IGNORE) : kind === 'value' ? new Float32Array(B * C) : new Int32Array(B);
   for (let b = 0; b < B; b++) {
     const r = rows[b], from = offsets[r], to = offsets[r + 1];
     if (keep) {
@@ -135,9 +152,9 @@ export function packedBatch(d: PackedDataset, rows: Int32Array, maxLen: number, 
       tokens.set(src.subarray(from, end), b * T);
       if (perToken) labels.set(ys.subarray(from, end), b * T);
     }
-    if (!perToken) labels[b] = ys[r];
+    if (!perToken) labels.set(ys.subarray(r * C, (r + 1) * C), b * C);
   }
-  return { tokens, shape: [B, T], targets: { kind: d.targets.kind, labels }, indices: Int32Array.from(rows) };
+  return { tokens, shape: [B, T], targets: { kind, labels } as Targets, indices: Int32Array.from(rows) };
 }
 
 /** The rows of `d` in dataset order, `batchSize` at a time (evaluation's batches). */

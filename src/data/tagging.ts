@@ -4,7 +4,7 @@
 // id and the rest get IGNORE, as Hugging Face's token-classification recipe labels word pieces;
 // the prediction for a word is the one at its first id.
 import { HeedError } from '../errors.js';
-import { IGNORE } from '../nn/targets.js';
+import { IGNORE } from './dataset.js';
 import { UNK_ID, type Tokenizer } from './tokenizer.js';
 
 /** The words of a text: split on whitespace, empty pieces dropped. */

@@ -49,7 +49,7 @@ export function encodeText(loaded: Loaded, text: string): EncodedText {
  *  pass, each batch padded to its longest sequence (as `heed eval` batches). */
 export function sequenceProbabilities(loaded: Loaded, seqs: readonly Int32Array[]): Float32Array {
   const { model, maxLen } = loaded;
-  const C = model.config.classes, K = Math.max(2, C), out = new Float32Array(seqs.length * K);
+  const C = model.outputs, K = Math.max(2, C), out = new Float32Array(seqs.length * K);
   for (let start = 0; start < seqs.length; start += BATCH) {
     const n = Math.min(BATCH, seqs.length - start);
     const batch = seqs.slice(start, start + n);
@@ -74,20 +74,21 @@ function checkTexts(texts: unknown): readonly string[] {
 }
 
 /** The model, tokenizer and labels of a model file's bytes, in context `ctx`. `what` names the bytes
- *  in error messages (a path, say). A model that labels every token is refused unless `perToken`. */
+ *  in error messages (a path, say). A regressor is refused, and a model that labels every token
+ *  unless `perToken`. */
 export function openModel(ctx: InferenceContext, bytes: Uint8Array, what = 'model file', perToken = false): Loaded {
   if (!(ctx instanceof InferenceContext)) throw new HeedError('loadClassifier: expected a heed context (the result of init())');
   const { model, tokenizer, labels } = ctx.atomic(() => loadModel(ctx, bytes, what));
+  if (model.target === 'value' || (model.target === 'token' && !perToken)) {
+    model.dispose();
+    throw new HeedError(`${what}: this ${model.config.kind} model ${model.target === 'token' ? 'labels every token' : 'gives real values'}, not a class per text; loadClassifier reads text classifiers`);
+  }
   let tok: Tokenizer;
   try {
     tok = Tokenizer.fromJSON(tokenizer);
   } catch (e) {
     model.dispose();
     throw new HeedError(`${what}: the tokenizer in the file is invalid: ${(e as Error).message}`);
-  }
-  if (model.target !== 'class' && !perToken) {
-    model.dispose();
-    throw new HeedError(`${what}: this ${model.config.kind} model labels every token, not a whole text; loadClassifier reads text classifiers`);
   }
   const maxLen = Number.isFinite(model.maxLen) ? model.maxLen : POOLING_MAX_LEN;
   return { model, tokenizer: tok, labels, maxLen };

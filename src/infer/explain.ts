@@ -68,7 +68,7 @@ export function explainText(loaded: Loaded, text: string): Explanation {
   const T = ids.length, tokens = new Int32Array(T);
   tokens.set(ids);
   const { logits, attention } = model.forward(tokens, [1, T], { returnAttention: true });
-  const probs = probabilities(logits.toArray(), 1, model.config.classes);
+  const probs = probabilities(logits.toArray(), 1, model.outputs);
   logits.dispose();
   let weights: number[];
   if (Array.isArray(attention)) {

@@ -4,7 +4,7 @@
 import type { InferenceContext as Context } from '../inference-context.js';
 import { HeedError } from '../errors.js';
 import { Tokenizer } from '../data/tokenizer.js';
-import { firstNonFinite, type Model, type ModelConfig } from '../nn/model.js';
+import { firstNonFinite, outputsOf, type Model, type ModelConfig } from '../nn/model.js';
 import { familyOf, layoutFor, modelFor } from '../nn/registry.js';
 import { brief, cut, parseStrictJson, quote } from './json.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
@@ -21,8 +21,11 @@ export interface ModelFileExtras {
 
 export interface LoadedModel { model: Model; tokenizer: unknown; labels: string[] }
 
+/** Labels a model file names: one per class (two for a single-logit classifier), or one per
+ *  regressor output (what it measures, e.g. the CSV column). */
 function labelCount(c: ModelConfig): number {
-  return c.classes === 1 ? 2 : c.classes;
+  const n = outputsOf(c);
+  return n === 1 && c.kind !== 'regressor' ? 2 : n;
 }
 
 /** The rules a model file keeps beyond its format, which loadModel refuses and saveModel never
@@ -55,7 +58,7 @@ export function saveModel(model: Model, extras: ModelFileExtras = {}): Uint8Arra
   const n = labelCount(model.config);
   const labels = extras.labels ?? Array.from({ length: n }, (_, i) => String(i));
   if (!Array.isArray(labels) || labels.length !== n || !labels.every((l) => typeof l === 'string')) {
-    throw new HeedError(`saveModel: labels must be ${n} strings for a model with classes ${model.config.classes}, got ${JSON.stringify(labels)}`);
+    throw new HeedError(`saveModel: labels must be ${n} strings for a model with ${outputsOf(model.config)} outputs, got ${JSON.stringify(labels)}`);
   }
   const sd = model.stateDict();
   const tensors = model.layout.entries.map((e) => ({ name: e.name, shape: e.shape, data: sd[e.name].data }));
@@ -92,7 +95,7 @@ export function loadModel(ctx: Context, bytes: Uint8Array, what = 'model file'):
   const labels = json('labels');
   const n = labelCount(config);
   if (!Array.isArray(labels) || labels.length !== n || !labels.every((l) => typeof l === 'string')) {
-    err(`labels must be ${n} strings for classes ${config.classes}, got ${brief(labels)}`);
+    err(`labels must be ${n} strings for ${outputsOf(config)} outputs, got ${brief(labels)}`);
   }
   const tokenizer = json('tokenizer');
   // Check the tensors against the config before allocating anything: a config is a few bytes, and

@@ -10,7 +10,7 @@ import type { Tensor } from '../tensor.js';
 import type { ParamLayout } from './block.js';
 import { Params, Planner, type Act, type Batch, type Layer, type Runtime } from './layer.js';
 import { Rng } from './rng.js';
-import { readTargets, targetLoss, type TargetKind } from './targets.js';
+import type { TargetKind } from './targets.js';
 
 export interface TransformerConfig {
   kind: 'transformer';
@@ -35,13 +35,19 @@ export interface DecoderConfig {
   /** Always vocabSize: one logit per token of the vocabulary. */
   classes: number; seed: number;
 }
-export type ModelConfig = TransformerConfig | PoolingConfig | TaggerConfig | BertConfig | DecoderConfig;
+/** A regressor's config: `outputs` real values per row where a classifier has classes. */
+export interface RegressorConfig { kind: 'regressor'; vocabSize: number; dModel: number; outputs: number; seed: number }
+export type ModelConfig = TransformerConfig | PoolingConfig | TaggerConfig | BertConfig | RegressorConfig | DecoderConfig;
+
+/** Values the head gives per row (or per token): the classes, or a regressor's outputs. */
+export const outputsOf = (c: ModelConfig): number => ('outputs' in c ? c.outputs : c.classes);
 
 /** A model of each family, by the config it carries. */
 export type TransformerClassifier = Model<TransformerConfig>;
 export type AttentionPoolingClassifier = Model<PoolingConfig>;
 export type TokenClassifier = Model<TaggerConfig>;
 export type BertClassifier = Model<BertConfig>;
+export type AttentionPoolingRegressor = Model<RegressorConfig>;
 
 /** An attention map a model can show: its shape for a batch and how to write it. */
 export interface AttentionMap { shape: number[]; write(p: Buf): void }
@@ -95,7 +101,7 @@ export interface Plan {
   mask: Buf;      // [B,T] 1 keep / 0 padding
   types: IBuf | null;   // [B,T] token type ids, for families that take them
   labels: IBuf;   // class ids: [B] per row, [B,T] per token
-  targets: Buf;   // [B] (classes: 1)
+  targets: Buf;   // [B] 0/1 labels (classes: 1), or [B, outputs] values
   logits: Buf;    // the chain's output: [B,C] or [B·T,C]
   dlogits: Buf;   // its gradient
 }
@@ -159,9 +165,14 @@ export class Model<C extends ModelConfig = ModelConfig> {
     ps.bind(params, grads);
   }
 
-  /** What the logits are trained against: one class per row, or one per token. */
+  /** What the logits are trained against: one class per row, one per token, or real values. */
   get target(): TargetKind {
     return this.family.target;
+  }
+
+  /** Values the head gives per row (or per token): the classes, or a regressor's outputs. */
+  get outputs(): number {
+    return outputsOf(this.config as unknown as ModelConfig);
   }
 
   /** Logits for token ids [B, T] (0 = padding): [B, classes], or [B, T, classes] for a model
@@ -178,7 +189,7 @@ export class Model<C extends ModelConfig = ModelConfig> {
     this.runForward(p, B, T);
     // The outputs are new tensors: when one of them does not fit, none is left behind.
     return this.ctx.atomic(() => {
-      const C = this.config.classes;
+      const C = this.outputs;
       const logits = this.ctx.empty(this.family.target === 'token' ? [B, T, C] : [B, C]);
       if (logits.size > 0) this.be.copy(logits.buf, p.logits, logits.size);
       if (!options?.returnAttention) return logits;
@@ -344,12 +355,6 @@ export class Model<C extends ModelConfig = ModelConfig> {
     return [B, T];
   }
 
-  /** @internal validates a batch's targets (class ids per row, or per token with -100 for
-   *  none), reading each once into a copy. */
-  readLabels(labels: ArrayLike<number>, B: number, who: string, T = 0): Int32Array {
-    return readTargets(this.family.target, labels, B, T, this.config.classes, who);
-  }
-
   /** @internal the plan for [B, T] (allocated once per shape, reused after) with the token ids
    *  written; the ids are validated here, whoever calls. */
   prepare(tokens: ArrayLike<number>, B: number, T: number, typeIds?: ArrayLike<number> | null): Plan {
@@ -361,7 +366,7 @@ export class Model<C extends ModelConfig = ModelConfig> {
     const N = B * T, tokenTargets = this.family.target === 'token';
     const batch: Batch = { B, T, tokens: a.takeInt(N), mask: a.take(N) };
     if (this.#net.input === 'tokens+types') batch.types = a.takeInt(N);
-    const labels = a.takeInt(tokenTargets ? N : B), targets = a.take(B);
+    const labels = a.takeInt(tokenTargets ? N : B), targets = a.take(this.family.target === 'value' ? B * this.outputs : B);
     const out: Act = this.#net.root.plan(a, batch, null);
     return { tokens: batch.tokens, mask: batch.mask, types: batch.types ?? null, labels, targets, logits: out.y, dlogits: out.dy };
   }
@@ -417,13 +422,9 @@ export class Model<C extends ModelConfig = ModelConfig> {
     return plan.p;
   }
 
-  /** @internal writes the targets for the planned batch, computes the mean loss of p.logits and
-   *  writes its gradient to p.dlogits (cross-entropy, BCE with one logit for classes: 1, or
-   *  cross-entropy per token skipping -100). The targets are validated here (read once), whoever
-   *  calls. */
-  lossOf(p: Plan, B: number, labels: ArrayLike<number>, who = 'loss'): number {
-    const T = this.#plan?.T ?? 0, ys = this.readLabels(labels, B, who, T);
-    return targetLoss(this.family.target, this.be, this.k, p, ys, B, T, this.config.classes);
+  /** @internal the sequence length of the current plan (0: none). */
+  get plannedT(): number {
+    return this.#plan?.T ?? 0;
   }
 
   /** @internal the plan of the last batch (its logits survive the backward pass). */
@@ -434,7 +435,7 @@ export class Model<C extends ModelConfig = ModelConfig> {
   /** @internal a copy of the planned batch's logits ([B, classes], or [B·T, classes]). */
   readLogits(p: Plan, B: number): Float32Array {
     const rows = this.family.target === 'token' ? B * (this.#plan?.T ?? 0) : B;
-    return this.be.read(p.logits, rows * this.config.classes);
+    return this.be.read(p.logits, rows * this.outputs);
   }
 
   /** @internal what the family built: the KV cache runs a decoder's layers from it. */

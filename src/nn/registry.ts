@@ -8,12 +8,13 @@ import { NO_RUNTIME, Params } from './layer.js';
 import { Model, type Family, type ModelConfig } from './model.js';
 import { bertFamily } from './families/bert.js';
 import { poolingFamily } from './families/pooling.js';
+import { regressorFamily } from './families/regressor.js';
 import { taggerFamily } from './families/tagger.js';
 import { transformerFamily } from './families/transformer.js';
 
 // Family<TransformerConfig> is not a Family<ModelConfig> (its config() and build() take one kind):
 // the registry holds each as the family of its own kind and hands it out for a config of that kind.
-export const FAMILIES = [transformerFamily, poolingFamily, taggerFamily, bertFamily] as const;
+export const FAMILIES = [transformerFamily, poolingFamily, taggerFamily, bertFamily, regressorFamily] as const;
 
 const byKind = new Map<string, Family>(FAMILIES.map((f) => [f.kind, f as unknown as Family]));
 let kinds = FAMILIES.map((f) => `"${f.kind}"`).join(', ');

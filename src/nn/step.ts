@@ -3,11 +3,12 @@
 import { HeedError, fmtShape } from '../errors.js';
 import type { Model } from './model.js';
 import type { AdamwOptimizer } from './optim.js';
+import { lossOf, readLabels, targetsPerRow } from './targets.js';
 
-/** A checked batch: its shape and private copies of its ids and labels ([B], or [B,T] for a
- *  model with a target per token) (what was checked is what
- *  is used: the caller's arrays are not read again). */
-export interface CheckedBatch { B: number; T: number; tokens: Int32Array; labels: Int32Array }
+/** A checked batch: its shape and private copies of its ids and labels ([B]; [B,T] for a model
+ *  with a target per token; [B, outputs] real values for a regressor). What was checked is what
+ *  is used: the caller's arrays are not read again. */
+export interface CheckedBatch { B: number; T: number; tokens: Int32Array; labels: Int32Array | Float32Array }
 
 /** Checks a batch against the model. `who` names the caller in errors. */
 export function checkBatch(model: Model, opt: AdamwOptimizer, tokens: ArrayLike<number>, shape: readonly number[],
@@ -16,11 +17,12 @@ export function checkBatch(model: Model, opt: AdamwOptimizer, tokens: ArrayLike<
   if (opt.model !== model) throw new HeedError(`${who}: the optimizer was made for another model`);
   const { B, T, ids } = model.readTokens(tokens, shape);
   if (B === 0) throw new HeedError(`${who}: the batch is empty (B = 0)`);
-  const n: unknown = labels == null ? undefined : labels.length, want = model.target === 'token' ? B * T : B;
+  const n: unknown = labels == null ? undefined : labels.length, want = B * targetsPerRow(model.target, T, model.outputs);
   if (n !== want) {
-    throw new HeedError(`${who}: labels has ${n ?? 'no'} entries for tokens of shape ${fmtShape([B, T])} (expected ${want}${model.target === 'token' ? ', one per token' : ''})`);
+    const each = model.target === 'token' ? ', one per token' : model.target === 'value' ? `, ${model.outputs} per row` : '';
+    throw new HeedError(`${who}: labels has ${n ?? 'no'} entries for tokens of shape ${fmtShape([B, T])} (expected ${want}${each})`);
   }
-  return { B, T, tokens: ids, labels: model.readLabels(labels, B, who, T) };
+  return { B, T, tokens: ids, labels: readLabels(model, labels, B, who, T) };
 }
 
 /** Zeroes the gradients, runs forward and backward on a checked batch, and returns its mean loss;
@@ -31,7 +33,7 @@ export function computeGradients(model: Model, tokens: ArrayLike<number>, B: num
   const p = model.prepare(tokens, B, T, typeIds);
   model.be.zero(model.grads, model.layout.total);
   model.runForward(p, B, T);
-  const loss = model.lossOf(p, B, labels, who);
+  const loss = lossOf(model, p, B, labels, who);
   if (!Number.isFinite(loss)) throw new HeedError(`${who}: the loss is ${loss} at step ${step}; no parameter was changed (lower the learning rate?)`);
   model.runBackward(p, B, T);
   return loss;
@@ -53,14 +55,14 @@ export function applyGradients(model: Model, opt: AdamwOptimizer, who = 'trainSt
   opt.step = step;
 }
 
-/** Mean loss of the batch before the update. Throws before any parameter changes when the loss
- *  or a gradient is not finite. */
 /** What a batch may carry besides token ids and labels. */
 export interface StepOptions {
   /** Token type (segment) ids [B·T], for models that take them (bertClassifier); zeros when absent. */
   typeIds?: ArrayLike<number>;
 }
 
+/** Mean loss of the batch before the update. Throws before any parameter changes when the loss
+ *  or a gradient is not finite. */
 export function trainStep(model: Model, opt: AdamwOptimizer, tokens: ArrayLike<number>, shape: readonly number[],
                           labels: ArrayLike<number>, options: StepOptions = {}): number {
   // A model being trained by fit or a trainer would lose this step's update (fit writes its own

@@ -22,6 +22,7 @@ import { HeedError } from '../errors.js';
 import type { Model, ModelLease } from '../nn/model.js';
 import type { AdamwOptimizer } from '../nn/optim.js';
 import { applyGradients, checkBatch, computeGradients } from '../nn/step.js';
+import { targetsPerRow } from '../nn/targets.js';
 import { targetCount } from '../train/evaluate.js';
 import type { Buf } from '../backends/backend.js';
 import { errorFromWorker, type FromWorker, type ToWorker } from '../worker/protocol.js';
@@ -55,8 +56,8 @@ export function checkThreads(who: string, threads: unknown): number {
 }
 
 /** Rows [from, to) of a [B, T] batch, as new arrays (transferable to a worker); `perRow` labels
- *  per row (1, or T for a target per token). */
-function shardOf(tokens: Int32Array, labels: Int32Array, T: number, perRow: number, from: number, to: number): { tok: Int32Array<ArrayBuffer>; lab: Int32Array<ArrayBuffer> } {
+ *  per row (1; T for a target per token; the outputs for a regressor). */
+function shardOf(tokens: Int32Array, labels: Int32Array | Float32Array, T: number, perRow: number, from: number, to: number): { tok: Int32Array<ArrayBuffer>; lab: Int32Array<ArrayBuffer> | Float32Array<ArrayBuffer> } {
   return { tok: tokens.slice(from * T, to * T), lab: labels.slice(from * perRow, to * perRow) };
 }
 
@@ -175,14 +176,15 @@ export class DataParallelTrainer {
       const base = Math.floor(B / this.threads), extra = B % this.threads;
       const start = [0];
       for (let i = 0; i < this.threads; i++) start.push(start[i] + base + (i < extra ? 1 : 0));
-      // Each shard's loss is a mean over its rows, or its labelled tokens: its gradient counts by
-      // its share of those, so the shards sum to the gradient of the whole batch's mean.
-      const perRow = model.target === 'token' ? T : 1, kind = model.target;
-      const total = targetCount({ kind, labels: ys });
-      const share = (from: number, to: number) => (kind === 'class' ? (to - from) / B
-        : total === 0 ? 0 : targetCount({ kind, labels: ys.subarray(from * perRow, to * perRow) }) / total);
+      // Each shard's loss is a mean over its rows (or their values), or its labelled tokens: its
+      // gradient counts by its share of those, so the shards sum to the gradient of the whole
+      // batch's mean.
+      const kind = model.target, C = model.outputs, perRow = targetsPerRow(kind, T, C), byRows = kind !== 'token';
+      const total = byRows ? B : targetCount({ kind: 'token', labels: ys as Int32Array });
+      const share = (from: number, to: number) => (byRows ? (to - from) / B
+        : total === 0 ? 0 : targetCount({ kind: 'token', labels: (ys as Int32Array).subarray(from * perRow, to * perRow) }) / total);
       // (a shard's loss × its share, rounded as ever for rows)
-      const weigh = (loss: number, from: number, to: number) => (kind === 'class' ? loss * (to - from) / B : loss * share(from, to));
+      const weigh = (loss: number, from: number, to: number) => (byRows ? loss * (to - from) / B : loss * share(from, to));
       be.readInto(model.params, regions[0]);
       Atomics.store(control, 0, seq);
       const results: Promise<{ loss: number; logits: Float32Array }>[] = [];
@@ -226,9 +228,9 @@ export class DataParallelTrainer {
       }
       if (!Number.isFinite(loss)) throw new HeedError(`dataParallel: the loss is ${loss} at step ${step}; no parameter was changed (lower the learning rate?)`);
       applyGradients(model, opt, 'dataParallel');
-      const C = model.config.classes, logits = new Float32Array(B * perRow * C);
+      const logitRows = kind === 'token' ? T : 1, logits = new Float32Array(B * logitRows * C);
       logits.set(logits0!, 0);
-      for (let i = 1, j = 0; i < this.threads; i++) if (start[i + 1] > start[i]) logits.set(done[j++].logits, start[i] * perRow * C);
+      for (let i = 1, j = 0; i < this.threads; i++) if (start[i + 1] > start[i]) logits.set(done[j++].logits, start[i] * logitRows * C);
       this.#logits = logits;
       return loss;
     } finally {

@@ -2,17 +2,18 @@
 // kind: accuracy over rows ('class') or over labelled tokens ('token'), and the loss averaged the
 // same way. The probabilities themselves (softmax, or [1 − σ(z), σ(z)] for classes: 1) are
 // src/infer/probabilities.ts's.
-import type { Batch, Targets } from '../data/dataset.js';
+import { IGNORE, type Batch, type Targets } from '../data/dataset.js';
 import { argmaxRows, probabilities } from '../infer/probabilities.js';
 import type { Model } from '../nn/model.js';
-import { IGNORE } from '../nn/targets.js';
+import { lossOf } from '../nn/targets.js';
 
 export { argmaxRows, probabilities };
 
-/** What a batch's loss is a mean over: its rows ('class'), or its labelled tokens ('token'). Means
- *  of several batches (an epoch's, a data-parallel step's shards) weight each batch by it. */
+/** What a batch's loss is a mean over: its rows ('class'), its labelled tokens ('token'), or its
+ *  values ('value': rows × outputs). Means of several batches (an epoch's, a data-parallel step's
+ *  shards) weight each batch by it. */
 export function targetCount(targets: Targets): number {
-  if (targets.kind === 'class') return targets.labels.length;
+  if (targets.kind !== 'token') return targets.labels.length;
   let n = 0;
   for (const y of targets.labels) if (y !== IGNORE) n++;
   return n;
@@ -45,7 +46,9 @@ class Ints {
   done(): Int32Array { return this.a.slice(0, this.n); }
 }
 
-/** Per row ('class' targets) or per labelled token ('token'), in the order seen. */
+/** Per row ('class' targets) or per labelled token ('token'), in the order seen. For real-valued
+ *  targets ('value') only the loss (the mean squared error) is gathered: the arrays are empty and
+ *  accuracy is NaN. */
 export interface Predictions {
   /** [n, K] probabilities (K = max(2, classes)); only with { keepProbs: true }, since n·K floats
    *  is 160 MB for 4,000 rows of a 10,000-class model. */
@@ -66,7 +69,7 @@ export interface Predictions {
 /** Runs the model over batches (no update) and gathers predictions, loss and accuracy; memory is
  *  O(n) besides one batch (O(n·K) with keepProbs). */
 export function predictBatches(model: Model, batches: Iterable<Batch>, options: { keepProbs?: boolean } = {}): Predictions {
-  const C = model.config.classes, K = Math.max(2, C);
+  const C = model.outputs, K = Math.max(2, C);
   const probs: Float32Array[] = [], predicted = new Ints(), labels = new Ints(), indices = new Ints();
   let lossSum = 0, n = 0, correct = 0;
   for (const batch of batches) {
@@ -75,7 +78,9 @@ export function predictBatches(model: Model, batches: Iterable<Batch>, options: 
     const p = model.prepare(batch.tokens, B, T);
     model.runForward(p, B, T);
     const y = batch.targets.labels, count = targetCount(batch.targets);
-    lossSum += model.lossOf(p, B, y) * count;
+    lossSum += lossOf(model, p, B, y) * count;
+    n += count;
+    if (batch.targets.kind === 'value') continue;
     const rows = y.length, perRow = rows / B;
     const pr = probabilities(model.readLogits(p, B), rows, C), pred = argmaxRows(pr, rows, K);
     const kept = count === rows ? pr : new Float32Array(options.keepProbs ? count * K : 0);
@@ -86,7 +91,6 @@ export function predictBatches(model: Model, batches: Iterable<Batch>, options: 
     }
     if (options.keepProbs) probs.push(kept);
     correct += correctClasses(pred, batch.targets);
-    n += count;
   }
   let all: Float32Array | undefined;
   if (options.keepProbs) {
@@ -96,6 +100,6 @@ export function predictBatches(model: Model, batches: Iterable<Batch>, options: 
   }
   return {
     probs: all, predicted: predicted.done(), labels: labels.done(), indices: indices.done(),
-    loss: n ? lossSum / n : 0, accuracy: n ? correct / n : 0, n,
+    loss: n ? lossSum / n : 0, accuracy: model.target === 'value' ? NaN : n ? correct / n : 0, n,
   };
 }

@@ -5,13 +5,14 @@
 import type { Context } from '../context.js';
 import { HeedError } from '../errors.js';
 import { adamwOption } from '../ops/adamw.js';
-import type { Model, ModelConfig } from '../nn/model.js';
+import { outputsOf, type Model, type ModelConfig } from '../nn/model.js';
 import { configFor, familyOf, layoutFor, modelFor } from '../nn/registry.js';
 import type { PoolingOptions } from '../nn/families/pooling.js';
+import type { RegressorOptions } from '../nn/families/regressor.js';
 import type { TaggerOptions } from '../nn/families/tagger.js';
 import type { TransformerOptions } from '../nn/families/transformer.js';
-import { IGNORE } from '../nn/targets.js';
-import { PackedBuilder, rowCount, type PackedDataset } from '../data/dataset.js';
+import { IGNORE } from '../data/dataset.js';
+import { PackedBuilder, rowCount, type PackedDataset, type Targets } from '../data/dataset.js';
 import { errorFromWorker, transferables, type FromWorker, type OptimizerState, type ToWorker } from '../worker/protocol.js';
 import { copyEarly, materialise, snapshot } from '../worker/run.js';
 import { spawnWorker, type WorkerLike } from '../worker/spawn.js';
@@ -19,18 +20,20 @@ import { checkThreads, DataParallelTrainer } from '../parallel/trainer.js';
 import { freshEarlyState, trainLoop, type EarlyState, type EpochInfo, type Schedule, type StepInfo, type TrainResult, type TrainSettings } from './loop.js';
 
 export type ModelOptions = ({ kind: 'transformer' } & TransformerOptions) | ({ kind: 'pooling' } & PoolingOptions)
-  | ({ kind: 'tagger' } & TaggerOptions);
+  | ({ kind: 'tagger' } & TaggerOptions) | ({ kind: 'regressor' } & RegressorOptions);
 
 /** Training rows: token-id sequences (no padding) and their labels, either one array per row or
  *  packed ({@link PackedFitData}, no per-row objects: what a million rows want). A model with one
  *  class per row takes a class id per row (`labels[i]`); a tokenClassifier takes one label per
  *  token (`labels[i]` an array as long as `sequences[i]`), -100 where a token has none. */
 export type FitData = { sequences: readonly ArrayLike<number>[]; labels: ArrayLike<number> | readonly ArrayLike<number>[] } | PackedFitData;
+// (an attentionPoolingRegressor takes real values: a number per row, or `outputs` numbers per row;
+// packed, a Float32Array of rows × outputs)
 
 /** Rows packed into flat arrays: row i is tokens[offsets[i] .. offsets[i+1]); offsets starts at
  *  0, never decreases and ends at tokens.length. `labels` holds a class id per row, or (for a
  *  tokenClassifier) a label per token, packed like the tokens. fit copies them. */
-export interface PackedFitData { tokens: Int32Array; offsets: Int32Array; labels: Int32Array }
+export interface PackedFitData { tokens: Int32Array; offsets: Int32Array; labels: Int32Array | Float32Array }
 
 export interface FitOptions {
   /** Train this model (its weights are updated in place when the run ends)… */
@@ -92,46 +95,56 @@ const int = (x: number) => Number.isInteger(x);
 const isPacked = (d: FitData): d is PackedFitData => 'offsets' in d;
 
 /** Checks `d` against the model and packs it once (a copy: the caller's arrays stay theirs and
- *  the copy can be transferred to the worker). */
+ *  the copy can be transferred to the worker). Each value is read once, checked and copied, so a
+ *  getter or a shared buffer cannot change it between the check and the copy. */
 function packData(name: string, d: FitData | undefined, config: ModelConfig): PackedDataset {
-  const perToken = familyOf(config.kind, 'fit').target === 'token';
-  if (d === null || typeof d !== 'object') throw new HeedError(`fit: ${name} must be { sequences: token-id arrays, labels: ${perToken ? 'a label array per sequence' : 'class ids'} } or { tokens, offsets, labels }`);
-  const V = config.vocabSize, maxLabel = config.classes === 1 ? 2 : config.classes;
-  const checkLabel = (where: string, y: number) => {
-    if (!((int(y) && y >= 0 && y < maxLabel) || (perToken && y === IGNORE))) {
-      throw new HeedError(`fit: ${name}.labels${where} = ${y} is outside [0, ${maxLabel})${perToken ? ` and is not ${IGNORE} (no label)` : ''}`);
+  const kind = familyOf(config.kind, 'fit').target, C = outputsOf(config);
+  const what = kind === 'token' ? 'a label array per sequence' : kind === 'value' ? `${C === 1 ? 'a number' : `${C} numbers`} per sequence` : 'class ids';
+  const shapeError = () => new HeedError(`fit: ${name} must be { sequences: token-id arrays, labels: ${what} } or { tokens, offsets, labels }`);
+  if (d === null || typeof d !== 'object') throw shapeError();
+  const V = config.vocabSize, maxLabel = C === 1 ? 2 : C;
+  const label = (where: string, y: unknown): number => {
+    if (kind === 'value') {
+      if (!(typeof y === 'number' && Number.isFinite(y) && Math.abs(y) <= 3.4e38)) throw new HeedError(`fit: ${name}.labels${where} = ${String(y)} is not a finite number in float32's range`);
+    } else if (!((typeof y === 'number' && int(y) && y >= 0 && y < maxLabel) || (kind === 'token' && y === IGNORE))) {
+      throw new HeedError(`fit: ${name}.labels${where} = ${String(y)} is outside [0, ${maxLabel})${kind === 'token' ? ` and is not ${IGNORE} (no label)` : ''}`);
     }
+    return y as number;
   };
-  const checkToken = (where: string, t: number) => {
+  const token = (where: string, t: number): number => {
     if (!(int(t) && t >= 0 && t < V)) throw new HeedError(`fit: ${name}${where} = ${t} is outside [0, ${V}) (vocabSize ${V})`);
+    return t;
   };
   if (isPacked(d)) {
     const { tokens, offsets, labels } = d;
-    if (!(tokens instanceof Int32Array) || !(offsets instanceof Int32Array) || !(labels instanceof Int32Array)) {
-      throw new HeedError(`fit: ${name} packed must be { tokens: Int32Array, offsets: Int32Array, labels: Int32Array }`);
+    const labelType = kind === 'value' ? Float32Array : Int32Array;
+    if (!(tokens instanceof Int32Array) || !(offsets instanceof Int32Array) || !(labels instanceof labelType)) {
+      throw new HeedError(`fit: ${name} packed must be { tokens: Int32Array, offsets: Int32Array, labels: ${labelType.name} }`);
     }
     const n = offsets.length - 1;
     if (n < 0 || offsets[0] !== 0 || offsets[n] !== tokens.length) {
       throw new HeedError(`fit: ${name}.offsets must start at 0 and end at tokens.length (${tokens.length}), got ${n < 0 ? 'an empty array' : `${offsets[0]} … ${offsets[n]}`}`);
     }
-    if (perToken ? labels.length !== tokens.length : labels.length !== n) {
-      throw new HeedError(perToken ? `fit: ${name} has ${tokens.length} tokens but ${labels.length} labels (a tokenClassifier takes one per token)`
-        : `fit: ${name} has ${n} rows (offsets) but ${labels.length} labels`);
+    const want = kind === 'token' ? tokens.length : kind === 'value' ? n * C : n;
+    if (labels.length !== want) {
+      throw new HeedError(kind === 'token' ? `fit: ${name} has ${tokens.length} tokens but ${labels.length} labels (a tokenClassifier takes one per token)`
+        : kind === 'value' ? `fit: ${name} has ${n} rows (offsets) but ${labels.length} values (${C} per row: ${want})`
+          : `fit: ${name} has ${n} rows (offsets) but ${labels.length} labels`);
     }
+    const toks = tokens.slice(), offs = offsets.slice(), ys = labels.slice();
     for (let i = 0; i < n; i++) {
-      if (offsets[i + 1] < offsets[i]) throw new HeedError(`fit: ${name}.offsets[${i + 1}] = ${offsets[i + 1]} is below offsets[${i}] = ${offsets[i]}`);
-      for (let k = offsets[i]; k < offsets[i + 1]; k++) {
-        checkToken(` row ${i} token ${k - offsets[i]}`, tokens[k]);
-        if (perToken) checkLabel(`[${k}] (row ${i} token ${k - offsets[i]})`, labels[k]);
+      if (offs[i + 1] < offs[i]) throw new HeedError(`fit: ${name}.offsets[${i + 1}] = ${offs[i + 1]} is below offsets[${i}] = ${offs[i]}`);
+      for (let k = offs[i]; k < offs[i + 1]; k++) {
+        token(` row ${i} token ${k - offs[i]}`, toks[k]);
+        if (kind === 'token') label(`[${k}] (row ${i} token ${k - offs[i]})`, ys[k]);
       }
-      if (!perToken) checkLabel(`[${i}]`, labels[i]);
+      if (kind === 'class') label(`[${i}]`, ys[i]);
+      else if (kind === 'value') for (let c = 0; c < C; c++) label(`[${i * C + c}]`, ys[i * C + c]);
     }
-    return { tokens: tokens.slice(), offsets: offsets.slice(), targets: { kind: perToken ? 'token' : 'class', labels: labels.slice() } };
+    return { tokens: toks, offsets: offs, targets: { kind, labels: ys } as Targets };
   }
   const { sequences: seqs, labels } = d;
-  if (!Array.isArray(seqs) || labels == null || typeof labels.length !== 'number') {
-    throw new HeedError(`fit: ${name} must be { sequences: token-id arrays, labels: ${perToken ? 'a label array per sequence' : 'class ids'} } or { tokens, offsets, labels }`);
-  }
+  if (!Array.isArray(seqs) || labels == null || typeof labels.length !== 'number') throw shapeError();
   if (seqs.length !== labels.length) throw new HeedError(`fit: ${name} has ${seqs.length} sequences but ${labels.length} labels`);
   let total = 0;
   for (let i = 0; i < seqs.length; i++) {
@@ -139,25 +152,25 @@ function packData(name: string, d: FitData | undefined, config: ModelConfig): Pa
     if (s == null || typeof s.length !== 'number') throw new HeedError(`fit: ${name}.sequences[${i}] is not an array of token ids`);
     total += s.length;
   }
-  // Each value is read once, checked and copied (a getter or a shared buffer cannot change it
-  // between the check and the copy).
-  const out = new PackedBuilder(seqs.length, perToken ? 'token' : 'class', total);
+  const out = new PackedBuilder(seqs.length, kind, total, C);
   for (let i = 0; i < seqs.length; i++) {
-    const s = seqs[i], ids = new Int32Array(s.length);
-    for (let j = 0; j < ids.length; j++) { const t = s[j]; checkToken(`.sequences[${i}][${j}]`, t); ids[j] = t; }
+    const s = seqs[i], ids = Int32Array.from({ length: s.length }, (_, j) => token(`.sequences[${i}][${j}]`, s[j]));
     const y: unknown = labels[i];
-    if (!perToken) {
-      checkLabel(`[${i}]`, y as number);
-      out.push(ids, y as number);
+    // One number per row for classes (and a single-output regressor), else an array per row.
+    if (kind === 'class' || (kind === 'value' && C === 1 && typeof y !== 'object')) {
+      out.push(ids, label(`[${i}]`, y));
       continue;
     }
-    const ys = y as ArrayLike<number> | null;
-    if (ys == null || typeof ys !== 'object' || ys.length !== ids.length) {
-      throw new HeedError(`fit: ${name}.labels[${i}] must be an array of ${ids.length} labels (one per token of sequences[${i}]), got ${ys == null || typeof ys !== 'object' ? String(ys) : `${ys.length}`}`);
+    const n = kind === 'token' ? ids.length : C;
+    const ys = y as ArrayLike<unknown> | null;
+    if (ys == null || typeof ys !== 'object' || ys.length !== n) {
+      const got = ys == null || typeof ys !== 'object' ? String(ys) : `${ys.length}`;
+      throw new HeedError(kind === 'token' ? `fit: ${name}.labels[${i}] must be an array of ${n} labels (one per token of sequences[${i}]), got ${got}`
+        : `fit: ${name}.labels[${i}] must be ${n} numbers (the model's outputs), got ${got}`);
     }
-    const tags = new Int32Array(ids.length);
-    for (let j = 0; j < tags.length; j++) { const t = ys[j]; checkLabel(`[${i}][${j}]`, t); tags[j] = t; }
-    out.push(ids, tags);
+    const row = kind === 'value' ? new Float32Array(n) : new Int32Array(n);
+    for (let j = 0; j < n; j++) row[j] = label(`[${i}][${j}]`, ys[j]);
+    out.push(ids, row);
   }
   return out.finish();
 }

@@ -44,7 +44,8 @@ export interface Dataset { sequences: Int32Array[]; labels: Int32Array }
 const packed = (d: PackedDataset | Dataset): PackedDataset => ('offsets' in d ? d : packSequences(d.sequences, d.labels));
 
 /** loss and accuracy are per row, or per labelled token for a model with a target per token
- *  (tokenClassifier); seqPerSec counts rows either way. */
+ *  (tokenClassifier); for a regressor, loss is the mean squared error per value and accuracy is
+ *  NaN. seqPerSec counts rows either way. */
 export interface StepInfo {
   epoch: number; epochs: number; step: number; steps: number; globalStep: number; totalSteps: number;
   loss: number; accuracy: number; lr: number; gradNorm: number; seqPerSec: number; etaSeconds: number;
@@ -115,7 +116,7 @@ export async function trainLoop(model: Model, opt: AdamwOptimizer, trainData: Pa
   const steps = stepsPerEpoch(n, s.batchSize), totalSteps = steps * s.epochs;
   const history: EpochInfo[] = [];
   const keep = s.tokenDropout > 0 ? new Uint8Array(train.tokens.length) : null;
-  const C = model.config.classes;
+  const C = model.outputs, scored = model.target !== 'value';
   let lastPause = now(), cancelled = false, stoppedEarly = false;
   const runStart = now();
   let seqsDone = 0;
@@ -139,7 +140,7 @@ export async function trainLoop(model: Model, opt: AdamwOptimizer, trainData: Pa
       const loss = parallel ? await parallel.step(b.tokens, b.shape, labels) : trainStep(model, opt, b.tokens, b.shape, labels);
       const logits = parallel ? parallel.lastLogits() : model.readLogits(model.currentPlan!, B);
       const count = targetCount(b.targets);
-      correct += correctClasses(predictedClasses(logits, b.targets, C), b.targets);
+      if (scored) correct += correctClasses(predictedClasses(logits, b.targets, C), b.targets);
       lossSum += loss * count;
       seen += count;
       rowsSeen += B;
@@ -149,7 +150,7 @@ export async function trainLoop(model: Model, opt: AdamwOptimizer, trainData: Pa
         const remaining = totalSteps - (g + 1);
         hooks.onStep({
           epoch: epoch + 1, epochs: s.epochs, step: i + 1, steps, globalStep: g + 1, totalSteps,
-          loss, accuracy: correct / seen, lr: opt.lr, gradNorm: opt.lastGradNorm,
+          loss, accuracy: scored ? correct / seen : NaN, lr: opt.lr, gradNorm: opt.lastGradNorm,
           seqPerSec: seqsDone / Math.max(elapsed, 1e-9), etaSeconds: done > 0 ? (elapsed / done) * remaining : NaN,
         });
       }
@@ -161,7 +162,7 @@ export async function trainLoop(model: Model, opt: AdamwOptimizer, trainData: Pa
     if (cancelled && rowsSeen === 0) break;
     const seconds = (now() - t0) / 1000;
     const info: EpochInfo = {
-      epoch: epoch + 1, loss: seen ? lossSum / seen : NaN, accuracy: seen ? correct / seen : NaN,
+      epoch: epoch + 1, loss: seen ? lossSum / seen : NaN, accuracy: seen && scored ? correct / seen : NaN,
       lr: opt.lr, seconds, seqPerSec: rowsSeen / Math.max(seconds, 1e-9),
     };
     if (val && nVal > 0) {

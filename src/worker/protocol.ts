@@ -20,7 +20,7 @@ export type ToWorker =
   // gradient region per helper (region `index`), each `n` floats, after an Int32 control block.
   | { type: 'replica'; backend: BackendName; config: ModelConfig; maxMemoryMB: number | null; shared: SharedArrayBuffer; index: number; n: number }
   // One shard of a step: forward and backward on these rows, gradients scaled by `fraction`.
-  | { type: 'shard'; seq: number; tokens: Int32Array; shape: [number, number]; labels: Int32Array; fraction: number; step: number };
+  | { type: 'shard'; seq: number; tokens: Int32Array; shape: [number, number]; labels: Int32Array | Float32Array; fraction: number; step: number };
 
 export type FromWorker =
   | { type: 'step'; info: StepInfo }

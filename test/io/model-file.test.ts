@@ -9,9 +9,11 @@ describe('model files', () => {
   it.each([
     ['transformer', () => h.transformerClassifier({ vocabSize: 9, maxLen: 4, dModel: 8, heads: 2, ffDim: 8, layers: 2, classes: 3, seed: 1 })],
     ['pooling', () => h.attentionPoolingClassifier({ vocabSize: 9, dModel: 6, classes: 1, seed: 2 })],
+    ['regressor', () => h.attentionPoolingRegressor({ vocabSize: 9, dModel: 6, outputs: 2, seed: 3 })],
   ] as const)('%s: save → load gives the same config, weights, logits, tokenizer and labels', (_, make) => {
     const m = make();
-    const labels = m.config.classes === 1 ? ['neg', 'pos'] : ['a', 'b', 'c'];
+    // A regressor's labels name its outputs (one each, even for one output).
+    const labels = m.config.kind === 'regressor' ? ['price', 'rating'] : m.outputs === 1 ? ['neg', 'pos'] : ['a', 'b', 'c'];
     const tokenizer = { type: 'word', vocab: ['<pad>', '<unk>', 'x'] };
     const bytes = h.saveModel(m, { tokenizer, labels });
     const loaded = h.loadModel(bytes);
@@ -32,6 +34,12 @@ describe('model files', () => {
   it('rejects labels that do not match the classes', () => {
     const m = h.attentionPoolingClassifier({ vocabSize: 9, classes: 3 });
     expect(() => h.saveModel(m, { labels: ['a', 'b'] })).toThrow('labels must be 3 strings');
+    const r = h.attentionPoolingRegressor({ vocabSize: 9 });
+    expect(() => h.saveModel(r, { labels: ['a', 'b'] })).toThrow('labels must be 1 strings for a model with 1 outputs');
+  });
+  it('a regressor file is not a classifier: loadClassifier refuses it, saying what it is', () => {
+    const bytes = h.saveModel(h.attentionPoolingRegressor({ vocabSize: 9, outputs: 1 }), { labels: ['score'] });
+    expect(() => loadClassifier(h, bytes, 'r.safetensors')).toThrow('r.safetensors: this regressor model gives real values, not a class per text; loadClassifier reads text classifiers');
   });
 
   const base = () => {

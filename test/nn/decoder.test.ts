@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { HeedError, init, type Tensor } from '../../src/index.js';
+import { lossOf } from '../../src/nn/targets.js';
 import { ALL_BACKENDS, WASM_BACKENDS } from '../ops/backends.js';
 import { importDist } from '../dist.js';
 import { expectClose } from '../util.js';
@@ -36,7 +37,7 @@ describe.each(BACKENDS)('causalLM against PyTorch on %s', async (backend) => {
     const p = m.prepare(c.tokens, B, T);
     h.be.zero(m.grads, m.layout.total);
     m.runForward(p, B, T);
-    const loss = m.lossOf(p, B, c.labels);
+    const loss = lossOf(m, p, B, c.labels);
     m.runBackward(p, B, T);
     expect(loss).toBeCloseTo(c.loss, 5);
     for (const e of m.layout.entries) {
@@ -74,7 +75,7 @@ describe.skipIf(process.env.HEED_TEST_BACKENDS)('causalLM', async () => {
         const p = m.prepare(tokens, 2, 5);
         js.be.zero(m.grads, m.layout.total);
         m.runForward(p, 2, 5);
-        const l = m.lossOf(p, 2, labels);
+        const l = lossOf(m, p, 2, labels);
         m.runBackward(p, 2, 5);
         return l;
       };

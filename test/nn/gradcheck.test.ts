@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { init } from '../../src/index.js';
 import { expectClose } from '../util.js';
 import { lossAndGrads, numericParamGrads, paramAt } from './util.js';
+import { lossOf } from '../../src/nn/targets.js';
 
 const js = await init({ backend: 'js' });
 // Two sequences of T = 5; the second is padded after 3 tokens.
@@ -46,7 +47,7 @@ describe('whole-model gradients, one class per token', () => {
       const p = m.prepare(tokens, 2, 5);
       js.be.zero(m.grads, m.layout.total);
       m.runForward(p, 2, 5);
-      const l = m.lossOf(p, 2, labels);
+      const l = lossOf(m, p, 2, labels);
       m.runBackward(p, 2, 5);
       return l;
     };
@@ -65,5 +66,22 @@ describe('whole-model gradients, one class per token', () => {
       }
       try { expectClose(grads.subarray(e.offset, e.offset + e.size), num, 2e-3, 2e-2); } catch (err) { throw new Error(`${e.name}: ${(err as Error).message}`); }
     }
+  });
+});
+
+describe('whole-model gradients, real values per row', () => {
+  it('attentionPoolingRegressor backward (mean squared error) matches finite differences for every parameter', () => {
+    const m = js.attentionPoolingRegressor({ vocabSize: 7, dModel: 5, outputs: 2, seed: 6 });
+    const values = Float32Array.from([0.5, -1.5, 2, 0.25]);
+    const { grads } = lossAndGrads(m, tokens, shape, values);
+    const num = numericParamGrads(m, tokens, shape, values, [...Array(m.layout.total).keys()]);
+    for (const e of m.layout.entries) {
+      const got = grads.subarray(e.offset, e.offset + e.size), want = num.subarray(e.offset, e.offset + e.size);
+      try { expectClose(got, want, 2e-3, 2e-2); } catch (err) { throw new Error(`${e.name}: ${(err as Error).message}`); }
+    }
+    // The training path (lossOf: checks and writes the targets) gives the same loss.
+    const p = m.prepare(tokens, 2, 5);
+    m.runForward(p, 2, 5);
+    expect(lossOf(m, p, 2, values)).toBeCloseTo(lossAndGrads(m, tokens, shape, values).loss, 6);
   });
 });

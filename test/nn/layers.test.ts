@@ -12,6 +12,7 @@ import { ClsPool } from '../../src/nn/chain.js';
 import { EncoderBlock, type EncoderBlockOptions } from '../../src/nn/encoder.js';
 import { Params, Planner, Sequential, type Act, type Batch, type Layer, type Runtime } from '../../src/nn/layer.js';
 import { expectClose, randn } from '../util.js';
+import { lossOf } from '../../src/nn/targets.js';
 
 interface Enc { shape: number[]; data: number[] }
 type Dict = Record<string, Enc>;
@@ -120,7 +121,7 @@ describe.each(['wasm', 'wasm-scalar', 'js'] as const)('layers against PyTorch on
     const p = m.prepare(t.tokens, B, T);
     h.be.zero(m.grads, m.layout.total);
     m.runForward(p, B, T);
-    const loss = m.lossOf(p, B, t.labels);
+    const loss = lossOf(m, p, B, t.labels);
     m.runBackward(p, B, T);
     expect(loss).toBeCloseTo(t.loss, 5);
     for (const e of m.layout.entries) {

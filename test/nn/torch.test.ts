@@ -22,8 +22,8 @@ interface TrainRun {
 }
 interface Case {
   name: string;
-  config: { kind: 'transformer' | 'pooling'; vocabSize: number; dModel: number; classes: number; seed: number;
-            maxLen?: number; heads?: number; ffDim?: number; layers?: number };
+  config: { kind: 'transformer' | 'pooling' | 'regressor'; vocabSize: number; dModel: number; classes?: number; outputs?: number;
+            seed: number; maxLen?: number; heads?: number; ffDim?: number; layers?: number };
   shape: [number, number]; tokens: number[]; labels: number[];
   params: Dict; logits: Enc; loss: number; grads: Dict;
   alone: { row: number; len: number; logits: Enc }[];
@@ -79,9 +79,8 @@ describe.each(['js', 'wasm', 'wasm-scalar'] as const)('whole models vs PyTorch o
 
   function build(c: Case): Model {
     const { kind, ...opts } = c.config;
-    const m = kind === 'transformer'
-      ? h.transformerClassifier(opts as Parameters<typeof h.transformerClassifier>[0])
-      : h.attentionPoolingClassifier(opts);
+    const m = kind === 'transformer' ? h.transformerClassifier(opts as Parameters<typeof h.transformerClassifier>[0])
+      : kind === 'regressor' ? h.attentionPoolingRegressor(opts) : h.attentionPoolingClassifier(opts);
     m.loadStateDict(stateOf(c.params));
     return m;
   }
@@ -91,6 +90,8 @@ describe.each(['js', 'wasm', 'wasm-scalar'] as const)('whole models vs PyTorch o
     try { fn(m); } finally { m.dispose(); }
   }
   const tokensOf = (c: Case) => Int32Array.from(c.tokens);
+  // class ids, or a regressor's real values ([B, outputs])
+  const labelsOf = (c: Case) => (c.config.kind === 'regressor' ? Float32Array.from(c.labels) : Int32Array.from(c.labels));
 
   describe.each(fx.cases.map((c) => [c.name, c] as const))('%s', (_, c) => {
     it('stateDict has PyTorch names in PyTorch state_dict order, PyTorch shapes, and the loaded values', () => withModel(c, (m) => {
@@ -112,17 +113,17 @@ describe.each(['js', 'wasm', 'wasm-scalar'] as const)('whole models vs PyTorch o
     // Gradients of the mean loss, at the same 1e-5 + 1e-4·|want| as the logits: heed's backends use
     // under 0.01 of it on every backend and config.
     it('loss and the gradient of every parameter match PyTorch', () => withModel(c, (m) => {
-      const { loss, grads } = lossAndGrads(m, tokensOf(c), c.shape, Int32Array.from(c.labels));
+      const { loss, grads } = lossAndGrads(m, tokensOf(c), c.shape, labelsOf(c));
       close('loss', [loss], [c.loss], 1e-6, 1e-5);
       for (const e of m.layout.entries) {
         close(`grad of ${e.name}`, grads.subarray(e.offset, e.offset + e.size), f32(c.grads[e.name]), 1e-5, 1e-4);
       }
-      if (c.config.kind === 'pooling') expect(grads[m.layout.get('attn.bias').offset], 'attn.bias gradient').toBe(0);
+      if (c.config.kind !== 'transformer') expect(grads[m.layout.get('attn.bias').offset], 'attn.bias gradient').toBe(0);
     }));
 
     it('padding changes nothing: a padded sequence alone gives its row, and the padding embedding is ignored', () => withModel(c, (m) => {
       const tokens = tokensOf(c), [, T] = c.shape;
-      const batch = m.forward(tokens, c.shape), rows = batch.toArray(), C = c.config.classes;
+      const batch = m.forward(tokens, c.shape), rows = batch.toArray(), C = m.outputs;
       expect(c.alone.length).toBeGreaterThan(0);
       for (const a of c.alone) {
         const alone = m.forward(tokens.subarray(a.row * T, a.row * T + a.len), [1, a.len]);
@@ -147,7 +148,7 @@ describe.each(['js', 'wasm', 'wasm-scalar'] as const)('whole models vs PyTorch o
     describe.each(c.train.map((r) => [runLabel(r), r] as const))('%s', (_label, r) => {
       it('give PyTorch\'s losses and final parameters', () => withModel(c, (m) => {
         const opt = h.adamwOptimizer(m, { lr: r.lr, weightDecay: r.weightDecay, ...(r.clipNorm !== undefined ? { clipNorm: r.clipNorm } : {}) });
-        const tokens = tokensOf(c), labels = Int32Array.from(c.labels);
+        const tokens = tokensOf(c), labels = labelsOf(c);
         const losses: number[] = [];
         for (let s = 0; s < r.steps; s++) losses.push(h.trainStep(m, opt, tokens, c.shape, labels));
         opt.dispose();

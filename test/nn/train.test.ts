@@ -10,7 +10,7 @@ const T = 12, V = 10;
 const train = orderTask(1024, T, V, 1), test = orderTask(256, T, V, 2);
 
 function accuracy(model: Model, data: { tokens: Int32Array; labels: Int32Array }): number {
-  const n = data.labels.length, logits = model.forward(data.tokens, [n, T]), l = logits.toArray(), C = model.config.classes;
+  const n = data.labels.length, logits = model.forward(data.tokens, [n, T]), l = logits.toArray(), C = model.outputs;
   logits.dispose();
   let right = 0;
   for (let i = 0; i < n; i++) {

@@ -4,20 +4,21 @@ import type { Context } from '../../src/context.js';
 import type { Model } from '../../src/nn/model.js';
 
 /** Mean loss of one batch (no update); leaves the gradient of that loss in model.grads. */
-export function lossAndGrads(model: Model, tokens: Int32Array, shape: [number, number], labels: Int32Array): { loss: number; grads: Float32Array } {
+export function lossAndGrads(model: Model, tokens: Int32Array, shape: [number, number], labels: Int32Array | Float32Array): { loss: number; grads: Float32Array } {
   const [B, T] = model.checkTokens(tokens, shape);
-  const { k, be } = model, C = model.config.classes, n = model.layout.total;
+  const { k, be } = model, C = model.outputs, n = model.layout.total, values = model.target === 'value';
   const p = model.prepare(tokens, B, T);
-  if (C === 1) be.write(p.targets, labels); else be.writeInt(p.labels, labels);
+  if (C === 1 || values) be.write(p.targets, labels); else be.writeInt(p.labels, labels as Int32Array);
   be.zero(model.grads, n);
   model.runForward(p, B, T);
-  const loss = C === 1 ? k.bce_with_logits(p.dlogits, p.logits, p.targets, B) : k.cross_entropy(p.dlogits, p.logits, p.labels, B, C);
+  const loss = values ? k.mse_loss(p.dlogits, p.logits, p.targets, B * C)
+    : C === 1 ? k.bce_with_logits(p.dlogits, p.logits, p.targets, B) : k.cross_entropy(p.dlogits, p.logits, p.labels, B, C);
   model.runBackward(p, B, T);
   return { loss, grads: be.read(model.grads, n) };
 }
 
 /** Central differences of the mean loss with respect to every parameter (indices `which`). */
-export function numericParamGrads(model: Model, tokens: Int32Array, shape: [number, number], labels: Int32Array,
+export function numericParamGrads(model: Model, tokens: Int32Array, shape: [number, number], labels: Int32Array | Float32Array,
                                   which: number[], h = 1e-2): Float32Array {
   const { be } = model, out = new Float32Array(which.length);
   const params = be.read(model.params, model.layout.total);

@@ -339,12 +339,12 @@ function attempt(ctx: Context, bytes: Uint8Array, g: Gen): Outcome {
       if (!t) throw new Error(`stateDict has "${n}", the file does not`);
       if (t.shape.join() !== sd[n].shape.join() || !sameBits(t.data, sd[n].data)) throw new Error(`"${n}" differs from the file`);
     }
-    const c = model.config, n = c.classes === 1 ? 2 : c.classes;
+    const c = model.config, C = model.outputs, n = C === 1 && c.kind !== 'regressor' ? 2 : C;
     if (!Array.isArray(labels) || labels.length !== n || !labels.every((l) => typeof l === 'string')) throw new Error(`labels ${JSON.stringify(labels)}`);
     const T = c.kind === 'transformer' ? Math.min(c.maxLen, 5) : 5;
     const tokens = Int32Array.from({ length: 2 * T }, () => g.int(c.vocabSize));
     const logits = model.forward(tokens, [2, T]);
-    if (logits.shape.join() !== `2,${c.classes}`) throw new Error(`logits shape ${logits.shape}`);
+    if (logits.shape.join() !== `2,${C}`) throw new Error(`logits shape ${logits.shape}`);
     logits.dispose();
     if (tokenizer !== null) {
       try { Tokenizer.fromJSON(tokenizer); } catch (e) {

@@ -258,3 +258,60 @@ describe('fit a tokenClassifier (one label per token)', () => {
     expect(() => h.fit({ modelOptions, data: { sequences: [[1, 2]], labels: [[0, 1]] as unknown as number[] } })).toThrow('fit: data.labels[0] = 0,1 is outside [0, 2)');
   });
 });
+
+describe('fit an attentionPoolingRegressor (real values per row)', () => {
+  // Two values per row: the share of its tokens above 5, and the share equal to 3.
+  function valued(n: number, seed: number) {
+    const { sequences } = task(n, seed);
+    const labels = sequences.map((s) => [s.filter((t) => t > 5).length / s.length, s.filter((t) => t === 3).length / s.length]);
+    return { sequences, labels };
+  }
+  const regressorOptions = { kind: 'regressor' as const, vocabSize: V, dModel: 16, outputs: 2, seed: 1 };
+
+  it('learns: validation MSE falls far below that of predicting the mean; accuracy is NaN', async () => {
+    const h = await heed.init();
+    const train = valued(512, 1), val = valued(128, 2);
+    const r = await h.fit({ modelOptions: regressorOptions, data: train, validation: val, epochs: 15, batchSize: 32, lr: 1e-2, weightDecay: 0, seed: 3 }).done;
+    expect(r.model.config.kind).toBe('regressor');
+    const mean = [0, 1].map((j) => train.labels.reduce((a, l) => a + l[j], 0) / train.labels.length);
+    const baseline = val.labels.reduce((a, l) => a + ((l[0] - mean[0]) ** 2 + (l[1] - mean[1]) ** 2) / 2, 0) / val.labels.length;
+    const last = r.history.at(-1)!;
+    expect(last.valLoss!).toBeLessThan(0.2 * baseline);
+    expect(last.valAccuracy).toBeNaN();
+    expect(last.accuracy).toBeNaN();
+    // The loss it reports is the mean squared error of its predictions.
+    let se = 0;
+    for (let i = 0; i < val.sequences.length; i++) {
+      const s = val.sequences[i], y = r.model.forward(s, [1, s.length]).toArray();
+      se += ((y[0] - val.labels[i][0]) ** 2 + (y[1] - val.labels[i][1]) ** 2) / 2;
+    }
+    expect(last.valLoss!).toBeCloseTo(se / val.sequences.length, 5);
+  }, 60_000);
+
+  it('one number per row (outputs: 1) and packed Float32Array values train alike, on 2 threads too', async () => {
+    const h = await heed.init();
+    const d = valued(96, 4), one = { ...regressorOptions, outputs: 1 };
+    const ys = d.labels.map((l) => l[0]);
+    const offsets = new Int32Array(d.sequences.length + 1);
+    d.sequences.forEach((s, i) => { offsets[i + 1] = offsets[i] + s.length; });
+    const packed = { tokens: Int32Array.from(d.sequences.flatMap((s) => [...s])), offsets, labels: Float32Array.from(ys) };
+    const opts = { modelOptions: one, epochs: 2, batchSize: 16, lr: 5e-3, seed: 2 };
+    const a = await h.fit({ ...opts, data: { sequences: d.sequences, labels: ys }, worker: false }).done;
+    const b = await h.fit({ ...opts, data: packed }).done;
+    expect(b.history.map((e) => e.loss)).toEqual(a.history.map((e) => e.loss));
+    const c = await h.fit({ ...opts, data: packed, threads: 2 }).done;
+    for (let e = 0; e < 2; e++) expect(Math.abs(c.history[e].loss - a.history[e].loss)).toBeLessThan(1e-5);
+  }, 60_000);
+
+  it('checks the values, naming the row', async () => {
+    const h = await heed.init();
+    const fit = (data: unknown) => () => h.fit({ modelOptions: regressorOptions, data: data as { sequences: number[][]; labels: number[][] } });
+    expect(fit({ sequences: [[1, 2]], labels: [[0.5]] })).toThrow('fit: data.labels[0] must be 2 numbers (the model\'s outputs), got 1');
+    expect(fit({ sequences: [[1, 2]], labels: [[0.5, NaN]] })).toThrow("fit: data.labels[0][1] = NaN is not a finite number in float32's range");
+    expect(fit({ sequences: [[1, 2]], labels: [0.5] })).toThrow('fit: data.labels[0] must be 2 numbers (the model\'s outputs), got 0.5');
+    const packed = { tokens: Int32Array.of(1, 2), offsets: Int32Array.of(0, 2) };
+    expect(fit({ ...packed, labels: Int32Array.of(1, 2) })).toThrow('fit: data packed must be { tokens: Int32Array, offsets: Int32Array, labels: Float32Array }');
+    expect(fit({ ...packed, labels: Float32Array.of(1) })).toThrow('fit: data has 1 rows (offsets) but 1 values (2 per row: 2)');
+    expect(fit({ ...packed, labels: Float32Array.of(1, Infinity) })).toThrow("fit: data.labels[1] = Infinity is not a finite number in float32's range");
+  });
+});
