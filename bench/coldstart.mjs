@@ -111,7 +111,7 @@ const tfjsHandler = (core, extra) => `
 import * as tf from ${JSON.stringify(core)};
 ${extra.map((u) => `import ${JSON.stringify(u)};`).join('\n')}
 import { Tokenizer } from ${JSON.stringify(url(join(ROOT, 'dist/data/tokenizer.js')))};
-import { rollout } from ${JSON.stringify(url(join(ROOT, 'dist/infer/explain.js')))};
+import { rollout } from ${JSON.stringify(url(join(ROOT, 'dist/classifier/explain.js')))};
 
 const layerNorm = (x, g, b) => { const { mean, variance } = tf.moments(x, -1, true); return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5))), g), b); };
 const gelu = (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))));

@@ -48,9 +48,9 @@ export { decodeSafetensors, encodeSafetensors, type DecodedSafetensors, type Dec
 export { Tokenizer, type TokenizerJSON, type TokenizerOptions, type TokenizerType } from './data/tokenizer.js';
 export type { NgramSettings } from './data/ngram.js';
 export { defaultCandidates, searchBudget, searchSettings, type SearchCandidate, type SearchOptions, type SearchResult, type SearchTrial } from './train/search.js';
-export { loadClassifier, type Classifier } from './infer/classifier.js';
-export { explanationHtml, rollout, type Explanation, type Prediction } from './infer/explain.js';
-export { probabilities } from './infer/probabilities.js';
+export { loadClassifier, type Classifier } from './classifier/classifier.js';
+export { explanationHtml, rollout, type Explanation, type Prediction } from './classifier/explain.js';
+export { probabilities } from './classifier/probabilities.js';
 
 /** Creates a heed context: one backend with its own memory and tensors. */
 export async function init(options: InitOptions = {}): Promise<Context> {

@@ -5,8 +5,8 @@ import { dirname } from 'node:path';
 import { notRegularFile, removeStaleTemps, writeFileAtomic } from '../io/atomic.js';
 import { HeedError } from '../errors.js';
 import type { InferenceContext as Context } from '../inference-context.js';
-import { classifierOf, openModel, type Classifier } from '../infer/classifier.js';
-import type { Loaded } from '../infer/explain.js';
+import { classifierOf, openModel, type Classifier } from '../classifier/classifier.js';
+import type { Loaded } from '../classifier/explain.js';
 
 /** A model file's model, tokenizer and labels, whatever its target: a classifier's or a
  *  tagger's (model.target 'token'). The checks and messages are loadClassifier's. */

@@ -2,7 +2,7 @@
 // to (attention rollout for the transformer, the pooling weights for the pooling model; see
 // src/infer/explain.ts, which heed/infer shares).
 import { resolve } from 'node:path';
-import { explanationHtml } from '../infer/explain.js';
+import { explanationHtml } from '../classifier/explain.js';
 import { init } from '../infer.js';
 import { parse, UsageError } from './args.js';
 import { checkOutputPath, fileFlag, loadModelFile, writeOrFail } from './common.js';

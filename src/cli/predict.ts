@@ -5,8 +5,8 @@
 import { fstatSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { HeedError } from '../errors.js';
-import { encodeText, sequenceProbabilities, type EncodedText } from '../infer/classifier.js';
-import { argmaxRows } from '../infer/probabilities.js';
+import { encodeText, sequenceProbabilities, type EncodedText } from '../classifier/classifier.js';
+import { argmaxRows } from '../classifier/probabilities.js';
 import { init } from '../infer.js';
 import { parse, UsageError } from './args.js';
 import { fsProblem, openModelFile } from './common.js';

@@ -6,8 +6,8 @@ import { encodeWords, idLabels, splitTagged, wordsOf, type EncodedWords } from '
 import { Tokenizer } from '../data/tokenizer.js';
 import { HeedError } from '../errors.js';
 import type { Context } from '../context.js';
-import { argmaxRows, probabilities } from '../infer/probabilities.js';
-import type { Loaded } from '../infer/explain.js';
+import { argmaxRows, probabilities } from '../classifier/probabilities.js';
+import type { Loaded } from '../classifier/explain.js';
 import { saveModel } from '../io/model-file.js';
 import type { Model } from '../nn/model.js';
 import { predictBatches } from '../train/evaluate.js';

@@ -1,9 +1,9 @@
 // Evaluation over labelled batches: class probabilities, mean loss and the metric of the target
 // kind: accuracy over rows ('class') or over labelled tokens ('token'), and the loss averaged the
 // same way. The probabilities themselves (softmax, or [1 − σ(z), σ(z)] for classes: 1) are
-// src/infer/probabilities.ts's.
+// src/classifier/probabilities.ts's.
 import { IGNORE, type Batch, type Targets } from '../data/dataset.js';
-import { argmaxRows, probabilities } from '../infer/probabilities.js';
+import { argmaxRows, probabilities } from '../classifier/probabilities.js';
 import type { Model } from '../nn/model.js';
 import { lossOf } from '../nn/targets.js';
 

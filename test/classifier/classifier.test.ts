@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as full from '../../src/index.js';
 import * as infer from '../../src/infer.js';
-import { explainText } from '../../src/infer/explain.js';
+import { explainText } from '../../src/classifier/explain.js';
 import { predictBatches } from '../../src/train/evaluate.js';
 import { evalBatches } from '../../src/data/dataset.js';
 
