@@ -49,7 +49,7 @@ export { Tokenizer, type TokenizerJSON, type TokenizerOptions, type TokenizerTyp
 export type { NgramSettings } from './data/ngram.js';
 export { defaultCandidates, searchBudget, searchSettings, type SearchCandidate, type SearchOptions, type SearchResult, type SearchTrial } from './train/search.js';
 export { loadClassifier, type Classifier } from './classifier/classifier.js';
-export { explanationHtml, rollout, type Explanation, type Prediction } from './classifier/explain.js';
+export { explanationHtml, rollout, type Explanation, type Prediction, type TextTokenizer } from './classifier/explain.js';
 export { probabilities } from './classifier/probabilities.js';
 
 /** Creates a heed context: one backend with its own memory and tensors. */

@@ -16,7 +16,7 @@ export { Tensor } from './tensor.js';
 export { Tokenizer, type TokenizerJSON, type TokenizerOptions, type TokenizerType } from './data/tokenizer.js';
 export type { NgramSettings } from './data/ngram.js';
 export { loadClassifier, type Classifier } from './classifier/classifier.js';
-export { explanationHtml, rollout, type Explanation, type Prediction } from './classifier/explain.js';
+export { explanationHtml, rollout, type Explanation, type Prediction, type TextTokenizer } from './classifier/explain.js';
 export { probabilities } from './classifier/probabilities.js';
 export type { InferenceContext } from './inference-context.js';
 export type { InferenceOps } from './ops/forward.js';

@@ -6,7 +6,7 @@ import { HeedError } from '../errors.js';
 import { InferenceContext } from '../inference-context.js';
 import { loadModel } from '../io/model-file.js';
 import type { Model } from '../nn/model.js';
-import { explainText, noTokens, predictionOf, type Explanation, type Loaded, type Prediction } from './explain.js';
+import { explainText, noTokens, predictionOf, type Explanation, type Loaded, type Prediction, type TextTokenizer } from './explain.js';
 import { probabilities } from './probabilities.js';
 
 export type { Explanation, Prediction };
@@ -17,10 +17,10 @@ export const POOLING_MAX_LEN = 4096;
 /** Texts per forward pass in predict(). */
 const BATCH = 64;
 
-export interface Classifier {
+export interface Classifier<Tok extends TextTokenizer = Tokenizer> {
   /** The model, in the context given to loadClassifier. */
   readonly model: Model;
-  readonly tokenizer: Tokenizer;
+  readonly tokenizer: Tok;
   /** Label strings in class-id order. */
   readonly labels: readonly string[];
   /** Texts are cut to this many tokens (the transformer's maxLen; 4096 for the pooling model);
@@ -42,7 +42,8 @@ export interface EncodedText { ids: Int32Array; truncated: boolean }
 
 export function encodeText(loaded: Loaded, text: string): EncodedText {
   const ids = loaded.tokenizer.encode(text, loaded.maxLen + 1);
-  return ids.length > loaded.maxLen ? { ids: ids.subarray(0, loaded.maxLen), truncated: true } : { ids, truncated: false };
+  // Cut as the tokenizer cuts (a WordPiece text ends in [SEP] however it is cut).
+  return ids.length > loaded.maxLen ? { ids: loaded.tokenizer.encode(text, loaded.maxLen), truncated: true } : { ids, truncated: false };
 }
 
 /** Probabilities [seqs.length, K] for token-id sequences of at most maxLen ids, BATCH per forward
@@ -75,17 +76,19 @@ function checkTexts(texts: unknown): readonly string[] {
 
 /** The model, tokenizer and labels of a model file's bytes, in context `ctx`. `what` names the bytes
  *  in error messages (a path, say). A regressor is refused, and a model that labels every token
- *  unless `perToken`. */
-export function openModel(ctx: InferenceContext, bytes: Uint8Array, what = 'model file', perToken = false): Loaded {
+ *  unless `perToken`. `readTokenizer` reads the file's tokenizer entry (heed's own by default; the
+ *  CLI also reads a checkpoint's WordPiece). */
+export function openModel(ctx: InferenceContext, bytes: Uint8Array, what = 'model file', perToken = false,
+                          readTokenizer: (json: unknown) => TextTokenizer = Tokenizer.fromJSON): Loaded {
   if (!(ctx instanceof InferenceContext)) throw new HeedError('loadClassifier: expected a heed context (the result of init())');
   const { model, tokenizer, labels } = ctx.atomic(() => loadModel(ctx, bytes, what));
   if (model.target === 'value' || (model.target === 'token' && !perToken)) {
     model.dispose();
     throw new HeedError(`${what}: this ${model.config.kind} model ${model.target === 'token' ? 'labels every token' : 'gives real values'}, not a class per text; loadClassifier reads text classifiers`);
   }
-  let tok: Tokenizer;
+  let tok: TextTokenizer;
   try {
-    tok = Tokenizer.fromJSON(tokenizer);
+    tok = readTokenizer(tokenizer);
   } catch (e) {
     model.dispose();
     throw new HeedError(`${what}: the tokenizer in the file is invalid: ${(e as Error).message}`);
@@ -97,11 +100,11 @@ export function openModel(ctx: InferenceContext, bytes: Uint8Array, what = 'mode
 /** A text classifier from a heed model file (safetensors bytes, as saveModel and `heed train`
  *  write them), loaded into the context `ctx`. */
 export function loadClassifier(ctx: InferenceContext, bytes: Uint8Array, what = 'model file'): Classifier {
-  return classifierOf(openModel(ctx, bytes, what));
+  return classifierOf(openModel(ctx, bytes, what) as Loaded & { tokenizer: Tokenizer });
 }
 
 /** The Classifier of an opened text classifier. */
-export function classifierOf(loaded: Loaded): Classifier {
+export function classifierOf<Tok extends TextTokenizer>(loaded: Loaded & { tokenizer: Tok }): Classifier<Tok> {
   const { model, tokenizer, labels, maxLen } = loaded;
   return {
     model, tokenizer, labels, maxLen,

@@ -1,9 +1,8 @@
 // Which tokens a prediction attended to. Pooling model: its attention weights over the tokens.
 // Transformer: attention rollout (Abnar & Zuidema 2020) — each layer's head-averaged weights mixed
-// with the identity for the residual path, multiplied through the layers, then averaged over the
-// positions mean pooling reads — so a token's share says how much of the pooled representation
-// flows from it. Pure functions over a loaded model; shared by heed/infer and `heed explain`.
-import type { Tokenizer } from '../data/tokenizer.js';
+// with the identity for the residual path, multiplied through the layers, then read where the
+// head reads (the mean over the positions for mean pooling, the first position for BERT's [CLS])
+// — so a token's share says how much of the pooled representation flows from it. Pure functions over a loaded model; shared by heed/infer and `heed explain`.
 import { HeedError } from '../errors.js';
 import type { Model } from '../nn/model.js';
 import type { Tensor } from '../tensor.js';
@@ -16,11 +15,20 @@ export interface Prediction { label: string; probability: number; probabilities:
 /** A prediction with the text's pieces (tokens as they appear) and each one's attention weight. */
 export interface Explanation extends Prediction { pieces: string[]; weights: number[] }
 
-/** What inference needs of a loaded model file. */
-export interface Loaded { model: Model; tokenizer: Tokenizer; labels: readonly string[]; maxLen: number }
+/** What inference needs of a tokenizer: heed's own (Tokenizer), or a checkpoint's WordPiece. With
+ *  maxLen, at most that many ids, cut as the tokenizer cuts (a WordPiece text keeps its [SEP]). */
+export interface TextTokenizer {
+  encode(text: string, maxLen?: number): Int32Array;
+  /** The ids, and the pieces (as the text shows them) each came from: pieces[owners[i]]. */
+  encodeWithPieces(text: string, maxLen?: number): { pieces: string[]; ids: Int32Array; owners: Int32Array };
+}
 
-/** Attention rollout over layers of [H,T,T] weights (batch of one), read by mean pooling. */
-export function rollout(layers: Float32Array[], H: number, T: number): number[] {
+/** What inference needs of a loaded model file. */
+export interface Loaded { model: Model; tokenizer: TextTokenizer; labels: readonly string[]; maxLen: number }
+
+/** Attention rollout over layers of [H,T,T] weights (batch of one), read as the classifier reads
+ *  its positions: their mean (mean pooling), or only the first (`first`: BERT's [CLS]). */
+export function rollout(layers: Float32Array[], H: number, T: number, first = false): number[] {
   let R: Float64Array | null = null;
   for (const A of layers) {
     const M = new Float64Array(T * T);
@@ -40,7 +48,8 @@ export function rollout(layers: Float32Array[], H: number, T: number): number[] 
   }
   const w = new Array<number>(T).fill(0);
   if (!R) return w;
-  for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) w[j] += R[i * T + j] / T;
+  const rows = first ? 1 : T;
+  for (let i = 0; i < rows; i++) for (let j = 0; j < T; j++) w[j] += R[i * T + j] / rows;
   return w;
 }
 
@@ -72,7 +81,7 @@ export function explainText(loaded: Loaded, text: string): Explanation {
   logits.dispose();
   let weights: number[];
   if (Array.isArray(attention)) {
-    weights = rollout(attention.map((a: Tensor) => a.toArray()), attention[0].shape[1], T);   // maps [1,H,T,T]
+    weights = rollout(attention.map((a: Tensor) => a.toArray()), attention[0].shape[1], T, model.config.kind === 'bert');   // maps [1,H,T,T]
     attention.forEach((a: Tensor) => a.dispose());
   } else {
     weights = Array.from((attention as Tensor).toArray());

@@ -6,7 +6,15 @@ import { notRegularFile, removeStaleTemps, writeFileAtomic } from '../io/atomic.
 import { HeedError } from '../errors.js';
 import type { InferenceContext as Context } from '../inference-context.js';
 import { classifierOf, openModel, type Classifier } from '../classifier/classifier.js';
-import type { Loaded } from '../classifier/explain.js';
+import type { Loaded, TextTokenizer } from '../classifier/explain.js';
+import { Tokenizer } from '../data/tokenizer.js';
+import { WordPieceText } from '../data/wordpiece-text.js';
+
+/** A model file's tokenizer: heed's own, or a checkpoint's WordPiece (a model fine-tuned from
+ *  one with heed train --from). */
+function readTokenizer(json: unknown): TextTokenizer {
+  return (json as { type?: unknown } | null)?.type === 'wordpiece' ? WordPieceText.fromJSON(json) : Tokenizer.fromJSON(json);
+}
 
 /** A model file's model, tokenizer and labels, whatever its target: a classifier's or a
  *  tagger's (model.target 'token'). The checks and messages are loadClassifier's. */
@@ -17,11 +25,11 @@ export function openModelFile(h: Context, path: string): Loaded {
   } catch (e) {
     throw new HeedError(`${path}: ${fsProblem(e)}`);
   }
-  return openModel(h, bytes, path, true);
+  return openModel(h, bytes, path, true, readTokenizer);
 }
 
 /** A text classifier from a model file; a tagger is refused, naming the command that takes it. */
-export function loadModelFile(h: Context, path: string, command: string): Classifier {
+export function loadModelFile(h: Context, path: string, command: string): Classifier<TextTokenizer> {
   const loaded = openModelFile(h, path);
   if (loaded.model.target !== 'class') {
     loaded.model.dispose();

@@ -8,7 +8,7 @@ import { printable } from './ui.js';
 const USAGE = `heed — attention models on a WebAssembly SIMD core
 
 usage:
-  heed train <data.csv> [--task classify|tag] [--model auto|pooling|transformer] [--epochs N]
+  heed train <data.csv> [--task classify|tag] [--from DIR|MODEL-ID] [--model auto|pooling|transformer] [--epochs N]
              [--batch-size N] [--lr X] [--max-len N] [--tokenizer auto|ngram|word|char] [--seed N]
              [--val-split F] [--out FILE] [--label-col NAME] [--text-col NAME] [--delimiter C]
              [--patience N] [--resume] [--no-refit] [--weight-decay X] [--token-dropout F] [--d-model N] [--backend B]

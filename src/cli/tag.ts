@@ -54,7 +54,7 @@ function readTagged(texts: readonly string[], tagTexts: readonly string[], where
 const wordsOfRow = (d: TaggedRows, i: number) => d.words.slice(d.wordOffsets[i], d.wordOffsets[i + 1]);
 
 /** Rows `rows` as packed ids with a label on each word's first id; `cut` counts the words past maxLen. */
-function encodeRows(d: TaggedRows, rows: ArrayLike<number>, tokenizer: Tokenizer, maxLen: number): { data: PackedDataset; cut: number } {
+function encodeRows(d: TaggedRows, rows: ArrayLike<number>, tokenizer: Pick<Tokenizer, 'encode'>, maxLen: number): { data: PackedDataset; cut: number } {
   const out = new PackedBuilder(rows.length, 'token');
   let cut = 0;
   for (let k = 0; k < rows.length; k++) {

@@ -11,6 +11,12 @@ a tagger: the sequence is words separated by spaces and the label one tag per wo
 by spaces (e.g. label "DET NOUN VERB", sequence "the dog barks").
 
   --task classify|tag           one label per row (default), or one tag per word
+  --from DIR|MODEL-ID           fine-tune a pretrained BERT-family checkpoint (a directory with
+                                config.json, model.safetensors and tokenizer files, or a Hugging Face
+                                model id, downloaded once into the cache: $HEED_CACHE, else
+                                ~/.cache/heed/hub; HEED_OFFLINE=1 never downloads): its own WordPiece
+                                tokenizer, a new classification head; defaults as Hugging Face's
+                                Trainer (3 epochs, lr 5e-5, linear decay, no weight decay)
 
   --model auto|pooling|transformer   model kind (default auto: see --tokenizer; pooling is the
                                 attention-pooling classifier, the transformer pays off when word order
@@ -58,11 +64,16 @@ export const DEFAULTS = {
   transformer: { epochs: 20, lr: 2e-3, patience: 3, weightDecay: 0.1, tokenDropout: 0.2 },
   // A tag depends on the word and its neighbours: leaving words out would change both.
   tagger: { epochs: 30, lr: 2e-3, patience: 3, weightDecay: 0.1, tokenDropout: 0 },
+  // A pretrained encoder (--from): Hugging Face Trainer's defaults (3 epochs, lr 5e-5, linear decay,
+  // weight decay 0); early stopping still guards the epochs.
+  bert: { epochs: 3, lr: 5e-5, patience: 2, weightDecay: 0, tokenDropout: 0 },
 } as const;
 
 export interface TrainFlags {
   task: 'classify' | 'tag';
-  model: 'transformer' | 'pooling' | 'tagger';
+  model: 'transformer' | 'pooling' | 'tagger' | 'bert';
+  /** --from: the checkpoint to fine-tune (a directory or a Hub model id), else null. */
+  from: string | null;
   /** Neither --tokenizer nor --model was given: search the settings (src/train/search.ts). */
   search: boolean;
   /** Flags the search must keep as given rather than vary. */
@@ -82,7 +93,7 @@ export function trainFlags(args: string[], cwd: string): { file: string | null; 
     resume: { type: 'boolean' }, backend: { type: 'string' }, quiet: { type: 'boolean', short: 'q' },
     'weight-decay': { type: 'string' }, 'token-dropout': { type: 'string' }, 'd-model': { type: 'string' },
     'no-refit': { type: 'boolean' }, threads: { type: 'string' }, delimiter: { type: 'string' },
-    'char-ngrams': { type: 'string' }, buckets: { type: 'string' }, task: { type: 'string' },
+    'char-ngrams': { type: 'string' }, buckets: { type: 'string' }, task: { type: 'string' }, from: { type: 'string' },
   });
   if (positionals.length > 1) throw new UsageError(`train: expected one CSV file, got ${positionals.length} arguments`);
   const task = choiceFlag(v.task, 'task', 'classify', ['classify', 'tag'] as const);
@@ -90,12 +101,19 @@ export function trainFlags(args: string[], cwd: string): { file: string | null; 
   const tokFlag = choiceFlag(v.tokenizer, 'tokenizer', 'auto', ['auto', 'ngram', 'word', 'char'] as const);
   if (task === 'tag' && modelFlag !== 'auto') throw new UsageError(`--model ${modelFlag} classifies rows; --task tag trains a tagger (leave --model out)`);
   if (task === 'tag' && v.resume) throw new UsageError('--resume is not available with --task tag yet (a tagging run keeps no checkpoint)');
-  const model = task === 'tag' ? 'tagger' : modelFlag === 'auto' ? 'pooling' : modelFlag;
+  const from = v.from === undefined ? null : nonEmpty(v.from, 'from');
+  if (from !== null) {
+    if (task === 'tag') throw new UsageError('--from fine-tunes a classifier; --task tag is not available with it yet');
+    if (modelFlag !== 'auto' || tokFlag !== 'auto') throw new UsageError(`--from uses the checkpoint's own model and tokenizer; leave out --${modelFlag !== 'auto' ? 'model' : 'tokenizer'}`);
+    if (v.resume) throw new UsageError('--resume is not available with --from yet');
+  }
+  const model = from !== null ? 'bert' : task === 'tag' ? 'tagger' : modelFlag === 'auto' ? 'pooling' : modelFlag;
   const d = DEFAULTS[model];
   const flags: TrainFlags = {
     task,
     model,
-    search: task === 'classify' && modelFlag === 'auto' && tokFlag === 'auto',
+    from,
+    search: task === 'classify' && from === null && modelFlag === 'auto' && tokFlag === 'auto',
     given: { weightDecay: v['weight-decay'] !== undefined, tokenDropout: v['token-dropout'] !== undefined, charNgrams: v['char-ngrams'] !== undefined },
     epochs: intFlag(v.epochs, 'epochs', d.epochs, 1, 100000),
     batchSize: intFlag(v['batch-size'], 'batch-size', 32, 1, 65536),

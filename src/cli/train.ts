@@ -84,6 +84,7 @@ const CHECKPOINT_EVERY_MS = 1000;
 
 async function trainRun(file: string, f: TrainFlags, io: Io, st: RunState): Promise<number> {
   if (f.task === 'tag') return (await import('./tag.js')).trainTagger(file, f, io, await init(f.backend ? { backend: f.backend } : {}));
+  if (f.from !== null) return (await import('./finetune.js')).fineTune(file, f, io, await init(f.backend ? { backend: f.backend } : {}));
   const ckptPath = st.ckptPath;
   const log = (s: string) => { if (!f.quiet) io.stderr.write(s); };
 
@@ -283,7 +284,7 @@ async function runSearch(h: Awaited<ReturnType<typeof init>>, f: TrainFlags, tex
 }
 
 /** Class ids of the (trimmed) labels; an empty label or a single class is an error naming the file. */
-function labelsOf(file: string, rows: PackedRows): { classes: string[]; ids: Int32Array } {
+export function labelsOf(file: string, rows: PackedRows): { classes: string[]; ids: Int32Array } {
   const labels = rows.labels.map((l) => l.trim()), of = rows.labelOf;
   const empty = of.findIndex((k) => labels[k] === '');
   if (empty >= 0) throw new HeedError(`${file}:${rows.lines[empty]}: the label is empty`);

@@ -7,6 +7,9 @@ import { HeedError } from '../errors.js';
 import { IGNORE } from './dataset.js';
 import { UNK_ID, type Tokenizer } from './tokenizer.js';
 
+/** What tagging needs of a tokenizer. */
+type Encoder = Pick<Tokenizer, 'encode'>;
+
 /** The words of a text: split on whitespace, empty pieces dropped. */
 export function wordsOf(text: string): string[] {
   return text.split(/\s+/u).filter((w) => w !== '');
@@ -27,7 +30,7 @@ export function splitTagged(text: string, tagText: string, where: string): { wor
  *  unknown, so that every word has an id to carry its tag. */
 export interface EncodedWords { ids: Int32Array; first: Int32Array }
 
-export function encodeWords(tokenizer: Tokenizer, words: readonly string[], maxLen: number): EncodedWords {
+export function encodeWords(tokenizer: Encoder, words: readonly string[], maxLen: number): EncodedWords {
   const parts: Int32Array[] = [], first = new Int32Array(words.length).fill(-1);
   let n = 0;
   for (let w = 0; w < words.length && n < maxLen; w++) {

@@ -8,6 +8,7 @@ import { adamwOption } from '../ops/adamw.js';
 import { outputsOf, type Model, type ModelConfig } from '../nn/model.js';
 import { configFor, familyOf, layoutFor, modelFor } from '../nn/registry.js';
 import type { PoolingOptions } from '../nn/families/pooling.js';
+import type { DecoderOptions } from '../nn/families/decoder.js';
 import type { RegressorOptions } from '../nn/families/regressor.js';
 import type { TaggerOptions } from '../nn/families/tagger.js';
 import type { TransformerOptions } from '../nn/families/transformer.js';
@@ -20,7 +21,7 @@ import { checkThreads, DataParallelTrainer } from '../parallel/trainer.js';
 import { freshEarlyState, trainLoop, type EarlyState, type EpochInfo, type Schedule, type StepInfo, type TrainResult, type TrainSettings } from './loop.js';
 
 export type ModelOptions = ({ kind: 'transformer' } & TransformerOptions) | ({ kind: 'pooling' } & PoolingOptions)
-  | ({ kind: 'tagger' } & TaggerOptions) | ({ kind: 'regressor' } & RegressorOptions);
+  | ({ kind: 'tagger' } & TaggerOptions) | ({ kind: 'regressor' } & RegressorOptions) | ({ kind: 'decoder' } & DecoderOptions);
 
 /** Training rows: token-id sequences (no padding) and their labels, either one array per row or
  *  packed ({@link PackedFitData}, no per-row objects: what a million rows want). A model with one
