@@ -16,6 +16,7 @@ usage:
   heed eval <model.safetensors> <data.csv> [--json] [--label-col NAME] [--text-col NAME] [--delimiter C]
   heed predict <model.safetensors> [text ...] [--json]   (reads stdin lines when no text is given)
   heed explain <model.safetensors> <text> [--html FILE] [--json]
+  heed export <model.safetensors> --hf <dir>   (a BERT-family model as a Hugging Face checkpoint)
   heed bench [--quick] [--json]
 
 Run 'heed <command> --help' for a command's options.`;
@@ -36,6 +37,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       case 'predict': return await (await import('./predict.js')).predict(rest, io);
       case 'explain': return await (await import('./explain.js')).explain(rest, io);
       case 'bench': return await (await import('./bench.js')).bench(rest, io);
+      case 'export': return await (await import('./export.js')).exportModel(rest, io);
       case undefined: case '-h': case '--help': case 'help':
         io.stdout.write(USAGE + '\n');
         return command === undefined ? 2 : 0;
@@ -43,7 +45,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         io.stdout.write(`heed ${await version()}\n`);
         return 0;
       default:
-        throw new UsageError(`unknown command '${command}' (expected train, eval, predict, explain or bench)`);
+        throw new UsageError(`unknown command '${command}' (expected train, eval, predict, explain, export or bench)`);
     }
   } catch (e) {
     return report(e, io);

@@ -83,6 +83,36 @@ describe('heed train --from <dir>', () => {
   });
 });
 
+describe('heed export --hf', () => {
+  it('writes the fine-tuned model as a Hugging Face checkpoint that loads back to the same predictions', async () => {
+    const r = await heed(['export', 'ft.safetensors', '--hf', 'hf-out'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`wrote ${join(dir, 'hf-out')} (config.json, model.safetensors, tokenizer.json): BertForSequenceClassification, labels neg, pos\n`);
+    expect(readFileSync(join(dir, 'hf-out', 'tokenizer.json'), 'utf8')).toBe(readFileSync(TOKENIZER, 'utf8'));
+    const config = JSON.parse(readFileSync(join(dir, 'hf-out', 'config.json'), 'utf8'));
+    expect(config).toMatchObject({ architectures: ['BertForSequenceClassification'], model_type: 'bert', id2label: { 0: 'neg', 1: 'pos' } });
+    // Fine-tuning again from the exported directory starts from the fine-tuned weights: zero
+    // epochs' worth of change shows as the same predictions (lr tiny, one epoch, no refit).
+    const again = await heed(['train', 'train.csv', '--from', 'hf-out', '--lr', '1e-12', '--epochs', '1', '--no-refit', '--out', 'again.safetensors', '--quiet'], dir);
+    expect(again.code, again.stderr).toBe(0);
+    const texts = ['the movie was great', 'so awful, the food', 'a day'];
+    const a = await heed(['predict', 'ft.safetensors', ...texts], dir), b = await heed(['predict', 'again.safetensors', ...texts], dir);
+    expect(b.stdout).toBe(a.stdout);
+  }, 60_000);
+
+  it('refuses a model with no Hugging Face form, and a path that is not a directory', async () => {
+    writeFileSync(join(dir, 'tiny.csv'), 'label,sequence\na,x y\nb,y z\na,x x\nb,z z\n');
+    await heed(['train', 'tiny.csv', '--model', 'pooling', '--epochs', '1', '--out', 'pool.safetensors', '--quiet'], dir);
+    const pool = await heed(['export', 'pool.safetensors', '--hf', 'x'], dir);
+    expect(pool.stderr).toBe(`heed: ${join(dir, 'pool.safetensors')}: a pooling model has no Hugging Face form (a BERT-family model does: heed train --from)\n`);
+    const file = await heed(['export', 'ft.safetensors', '--hf', 'tiny.csv'], dir);
+    expect(file.stderr).toBe(`heed: --hf ${join(dir, 'tiny.csv')}: is not a directory\n`);
+    const none = await heed(['export', 'ft.safetensors'], dir);
+    expect(none.code).toBe(2);
+    expect(existsSync(join(dir, 'x'))).toBe(false);
+  }, 60_000);
+});
+
 describe('heed train --from <model id>', () => {
   it('downloads the checkpoint once into the cache (a local copy of the Hub) and fine-tunes it; offline, it reads the cache', async () => {
     const requests: string[] = [];
