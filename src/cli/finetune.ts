@@ -58,11 +58,12 @@ export async function fineTune(file: string, f: TrainFlags, io: Io, h: Context):
   for (const y of ids) counts[y]++;
   log(`${data.texts.length} rows, ${classes.length} classes (${summarise(classes.map((c, k) => `${printable(c)}: ${counts[k]}`))})\n`);
   log(`fine-tuning ${files.where}: ${first.model.parameterCount.toLocaleString('en')} parameters, ${first.model.config.layers} layers, d ${first.model.config.dModel}; `
-    + `WordPiece vocabulary ${tokenizer.vocabSize}; max length ${maxLen}; train ${split.train.length}, validation ${split.val.length}; on ${h.backend}\n`);
+    + `WordPiece vocabulary ${tokenizer.vocabSize}; max length ${maxLen}; train ${split.train.length}, validation ${split.val.length}; on ${h.backend}`
+    + `${f.freeze === undefined ? '' : `; frozen: the embeddings and ${f.freeze === 'encoder' ? 'every layer' : `the first ${f.freeze} layer${f.freeze === 1 ? '' : 's'}`}`}\n`);
   const trainSet = encode(split.train), valSet = split.val.length ? encode(split.val) : undefined;
   const progress = new Progress(io.stderr), history = new History();
   const settings = {
-    batchSize: f.batchSize, lr: f.lr, schedule: 'linear' as const, weightDecay: f.weightDecay, clipNorm: 1, maxLen, seed: f.seed, threads: f.threads,
+    batchSize: f.batchSize, lr: f.lr, schedule: 'linear' as const, weightDecay: f.weightDecay, clipNorm: 1, maxLen, seed: f.seed, threads: f.threads, freeze: f.freeze,
     onStep: f.quiet ? undefined : (i: Parameters<Progress['step']>[0]) => progress.step(i),
   };
   const fitted = async (run: { done: Promise<FitResult> }) => { try { return await run.done; } finally { progress.clear(); } };
@@ -83,7 +84,7 @@ export async function fineTune(file: string, f: TrainFlags, io: Io, h: Context):
     model = (await fitted(h.fit({ ...settings, model: first.model, data: encode(Int32Array.from(ids.keys())), epochs }))).model;
   }
   const training = {
-    from: f.from, tokenizer: 'wordpiece', model: 'bert', lr: f.lr, weightDecay: f.weightDecay, maxLen, epochs,
+    from: f.from, ...(f.freeze === undefined ? {} : { freeze: f.freeze }), tokenizer: 'wordpiece', model: 'bert', lr: f.lr, weightDecay: f.weightDecay, maxLen, epochs,
     rows: refitted ? data.texts.length : split.train.length, validationAccuracy: kept?.valAccuracy ?? null,
   };
   writeOrFail(f.out, 'the model', saveModel(model, { tokenizer: tokenizer.toJSON(), labels: classes, training }));

@@ -17,6 +17,8 @@ by spaces (e.g. label "DET NOUN VERB", sequence "the dog barks").
                                 ~/.cache/heed/hub; HEED_OFFLINE=1 never downloads): its own WordPiece
                                 tokenizer, a new classification head; defaults as Hugging Face's
                                 Trainer (3 epochs, lr 5e-5, linear decay, no weight decay)
+  --freeze N|encoder            with --from: keep the embeddings and the first N layers (encoder: all
+                                of them; only the classification head trains) as pretrained
 
   --model auto|pooling|transformer   model kind (default auto: see --tokenizer; pooling is the
                                 attention-pooling classifier, the transformer pays off when word order
@@ -74,6 +76,8 @@ export interface TrainFlags {
   model: 'transformer' | 'pooling' | 'tagger' | 'bert';
   /** --from: the checkpoint to fine-tune (a directory or a Hub model id), else null. */
   from: string | null;
+  /** --freeze: the embeddings and the first N layers ('encoder': all) stay pretrained. */
+  freeze: number | 'encoder' | undefined;
   /** Neither --tokenizer nor --model was given: search the settings (src/train/search.ts). */
   search: boolean;
   /** Flags the search must keep as given rather than vary. */
@@ -93,7 +97,7 @@ export function trainFlags(args: string[], cwd: string): { file: string | null; 
     resume: { type: 'boolean' }, backend: { type: 'string' }, quiet: { type: 'boolean', short: 'q' },
     'weight-decay': { type: 'string' }, 'token-dropout': { type: 'string' }, 'd-model': { type: 'string' },
     'no-refit': { type: 'boolean' }, threads: { type: 'string' }, delimiter: { type: 'string' },
-    'char-ngrams': { type: 'string' }, buckets: { type: 'string' }, task: { type: 'string' }, from: { type: 'string' },
+    'char-ngrams': { type: 'string' }, buckets: { type: 'string' }, task: { type: 'string' }, from: { type: 'string' }, freeze: { type: 'string' },
   });
   if (positionals.length > 1) throw new UsageError(`train: expected one CSV file, got ${positionals.length} arguments`);
   const task = choiceFlag(v.task, 'task', 'classify', ['classify', 'tag'] as const);
@@ -107,12 +111,15 @@ export function trainFlags(args: string[], cwd: string): { file: string | null; 
     if (modelFlag !== 'auto' || tokFlag !== 'auto') throw new UsageError(`--from uses the checkpoint's own model and tokenizer; leave out --${modelFlag !== 'auto' ? 'model' : 'tokenizer'}`);
     if (v.resume) throw new UsageError('--resume is not available with --from yet');
   }
+  if (v.freeze !== undefined && from === null) throw new UsageError('--freeze keeps pretrained layers: it needs --from');
+  const freeze = v.freeze === undefined ? undefined : String(v.freeze) === 'encoder' ? 'encoder' as const : intFlag(v.freeze, 'freeze', 0, 0, 1000);
   const model = from !== null ? 'bert' : task === 'tag' ? 'tagger' : modelFlag === 'auto' ? 'pooling' : modelFlag;
   const d = DEFAULTS[model];
   const flags: TrainFlags = {
     task,
     model,
     from,
+    freeze,
     search: task === 'classify' && from === null && modelFlag === 'auto' && tokFlag === 'auto',
     given: { weightDecay: v['weight-decay'] !== undefined, tokenDropout: v['token-dropout'] !== undefined, charNgrams: v['char-ngrams'] !== undefined },
     epochs: intFlag(v.epochs, 'epochs', d.epochs, 1, 100000),

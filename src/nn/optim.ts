@@ -1,15 +1,48 @@
 // AdamW over a model's whole parameter block: m and v share the parameters' layout, so a step is
 // one kernel call. Semantics and defaults are torch.optim.AdamW's (one parameter group: every
-// parameter decays, biases, norms and embeddings included).
+// parameter decays, biases, norms and embeddings included). Freezing the embeddings and the first
+// layers leaves a prefix of the block out of the step (the layout is in registration order:
+// embeddings, then the layers in order, then the rest), so a frozen step is still one call.
 import type { Buf } from '../backends/backend.js';
 import { HeedError } from '../errors.js';
 import { adamwOption } from '../ops/adamw.js';
+import type { ParamLayout } from './block.js';
 import { firstNonFinite, type Model } from './model.js';
 
 export interface AdamwOptimizerOptions {
   lr?: number; beta1?: number; beta2?: number; eps?: number; weightDecay?: number;
   /** Global L2 norm bound (torch.nn.utils.clip_grad_norm_); none when absent. */
   clipNorm?: number;
+  /** Parameters left as they are: the embeddings and the first N layers (a number), or the
+   *  embeddings and every layer ('encoder': only what follows them trains, such as a classifier
+   *  head). Frozen parameters get no update, no weight decay and no share of the clipping norm.
+   *  Default 0: nothing frozen. */
+  freeze?: number | 'encoder';
+}
+
+/** The index of the layer a parameter belongs to (`layers.3.`, `layer.3.`, `h.3.`), or null. */
+const layerOf = (name: string): number | null => {
+  const m = /(?:^|\.)(?:layers?|h)\.(\d+)\./.exec(name);
+  return m ? Number(m[1]) : null;
+};
+
+/** Where the trainable part of a model's block starts for a `freeze` setting (0: all trains). */
+export function frozenPrefix(layout: ParamLayout, kind: string, freeze: unknown, who = 'adamwOptimizer'): number {
+  if (freeze === undefined || freeze === 0) return 0;
+  const entries = layout.entries;
+  const layers = entries.reduce((n, e) => Math.max(n, (layerOf(e.name) ?? -1) + 1), 0);
+  if (!(freeze === 'encoder' || (typeof freeze === 'number' && Number.isInteger(freeze) && freeze >= 0 && freeze <= layers))) {
+    throw new HeedError(`${who}: freeze must be 'encoder' or a number of layers from 0 to ${layers} (this ${kind} model has ${layers}), got ${JSON.stringify(freeze) ?? String(freeze)}`);
+  }
+  const n = freeze === 'encoder' ? layers : freeze;
+  let end = 0;
+  for (const e of entries) {
+    const layer = layerOf(e.name);
+    const frozen = layer !== null ? layer < n : /embed|wte|wpe/.test(e.name) && end === e.offset;
+    if (!frozen) break;
+    end = e.offset + e.size;
+  }
+  return end;
 }
 
 
@@ -23,8 +56,10 @@ export class AdamwOptimizer {
   readonly clipNorm: number | undefined;
   /** Steps taken so far (the next update uses step + 1, as torch counts from 1). */
   step = 0;
-  /** Global gradient L2 norm of the last step, before clipping. */
+  /** Global gradient L2 norm of the last step, before clipping (of the trainable parameters). */
   lastGradNorm = 0;
+  /** @internal the first element of the parameter block the steps update (freeze's prefix ends here). */
+  readonly trainableFrom: number;
   /** @internal */ m: Buf;
   /** @internal */ v: Buf;
   #disposed = false;
@@ -41,6 +76,7 @@ export class AdamwOptimizer {
     this.eps = adamwOption('adamwOptimizer:', 'eps', o.eps);
     this.weightDecay = adamwOption('adamwOptimizer:', 'weightDecay', o.weightDecay);
     this.clipNorm = adamwOption('adamwOptimizer:', 'clipNorm', o.clipNorm);
+    this.trainableFrom = frozenPrefix(model.layout, model.config.kind, o.freeze);
     this.m = model.be.alloc(model.layout.total);
     try {
       this.v = model.be.alloc(model.layout.total);

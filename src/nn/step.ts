@@ -41,17 +41,20 @@ export function computeGradients(model: Model, tokens: ArrayLike<number>, B: num
 
 /** Checks the gradient block, clips it (clipNorm) and takes one AdamW step. */
 export function applyGradients(model: Model, opt: AdamwOptimizer, who = 'trainStep'): void {
-  const { k } = model;
-  const n = model.layout.total, step = opt.step + 1;
-  const sumsq = k.sum_squares(model.grads, n);
+  const { k, be } = model, step = opt.step + 1;
+  // Frozen parameters (a prefix of the block) take no part: views of the trainable rest.
+  const from = opt.trainableFrom, n = model.layout.total - from;
+  const rest = (b: typeof model.params) => (from === 0 ? b : be.sub(b, from, n));
+  const grads = rest(model.grads);
+  const sumsq = n > 0 ? k.sum_squares(grads, n) : 0;
   if (!Number.isFinite(sumsq)) throw new HeedError(`${who}: a gradient is ${sumsq} at step ${step}; no parameter was changed`);
   const norm = Math.sqrt(sumsq);
   opt.lastGradNorm = norm;
   if (opt.clipNorm !== undefined) {
     const coef = opt.clipNorm / (norm + 1e-6);
-    if (coef < 1) k.scale(model.grads, n, coef);
+    if (coef < 1 && n > 0) k.scale(grads, n, coef);
   }
-  k.adamw(model.params, model.grads, opt.m, opt.v, n, opt.lr, opt.beta1, opt.beta2, opt.eps, opt.weightDecay, step);
+  if (n > 0) k.adamw(rest(model.params), grads, rest(opt.m), rest(opt.v), n, opt.lr, opt.beta1, opt.beta2, opt.eps, opt.weightDecay, step);
   opt.step = step;
 }
 

@@ -6,6 +6,7 @@ import type { Context } from '../context.js';
 import { HeedError } from '../errors.js';
 import { adamwOption } from '../ops/adamw.js';
 import { outputsOf, type Model, type ModelConfig } from '../nn/model.js';
+import { frozenPrefix } from '../nn/optim.js';
 import { configFor, familyOf, layoutFor, modelFor } from '../nn/registry.js';
 import type { PoolingOptions } from '../nn/families/pooling.js';
 import type { DecoderOptions } from '../nn/families/decoder.js';
@@ -63,6 +64,9 @@ export interface FitOptions {
   patience?: number;
   /** Augmentation: leave out each training token with this probability, anew every epoch (default 0). */
   tokenDropout?: number;
+  /** Leave the embeddings and the first N layers as they are ('encoder': every layer; only what
+   *  follows, such as the classifier, trains). Default 0. */
+  freeze?: number | 'encoder';
   seed?: number;
   /** Run on a worker thread (default true). */
   worker?: boolean;
@@ -187,6 +191,8 @@ export function fitSettings(o: FitOptions, config: ModelConfig, nTrain: number):
   const modelMax = 'maxLen' in config ? config.maxLen : Infinity;
   const maxLen = num('maxLen', o.maxLen, 'maxLen' in config ? config.maxLen : 256, (x) => int(x) && x >= 1, 'a positive integer');
   if (maxLen > modelMax) throw new HeedError(`fit: maxLen ${maxLen} exceeds the model's maxLen ${modelMax}`);
+  // Checked here, where the caller is, rather than when the worker builds the optimizer.
+  if (o.freeze !== undefined) frozenPrefix(layoutFor(config), config.kind, o.freeze, 'fit');
   const startEpoch = o.resume ? num('resume.epoch', o.resume.epoch, 0, (x) => int(x) && x >= 0 && x <= epochs, `an integer in [0, ${epochs}]`) : 0;
   return {
     epochs, batchSize,
@@ -202,6 +208,7 @@ export function fitSettings(o: FitOptions, config: ModelConfig, nTrain: number):
     patience: num('patience', o.patience, 0, (x) => int(x) && x >= 0, 'a non-negative integer'),
     startEpoch,
     tokenDropout: num('tokenDropout', o.tokenDropout, 0, (x) => x >= 0 && x < 1, 'in [0, 1)'),
+    ...(o.freeze === undefined ? {} : { freeze: o.freeze }),
   };
 }
 

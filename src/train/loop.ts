@@ -35,6 +35,8 @@ export interface TrainSettings {
   /** Training-time augmentation: each token of a training sequence is left out with this
    *  probability, drawn anew every epoch (0: off). Never applied to validation or inference. */
   tokenDropout: number;
+  /** The optimizer's freeze: the embeddings and the first N layers ('encoder': all) stay as they are. */
+  freeze?: number | 'encoder';
 }
 
 /** A dataset as token-id sequences (no padding) and class ids; the loop packs it once

@@ -16,7 +16,7 @@ export function materialise(h: Context, msg: Extract<ToWorker, { type: 'start' }
   const { config, settings: s } = msg;
   const model = modelFor(h, config, !msg.params);
   if (msg.params) model.be.write(model.params, msg.params);
-  const opt = h.adamwOptimizer(model, { lr: s.lr, beta1: s.beta1, beta2: s.beta2, eps: s.eps, weightDecay: s.weightDecay, clipNorm: s.clipNorm });
+  const opt = h.adamwOptimizer(model, { lr: s.lr, beta1: s.beta1, beta2: s.beta2, eps: s.eps, weightDecay: s.weightDecay, clipNorm: s.clipNorm, freeze: s.freeze });
   if (msg.optimizer) opt.loadState(msg.optimizer);
   return { model, opt };
 }

@@ -16,8 +16,8 @@ function bareImports(entry: string): Map<string, string> {
     if (seen.has(file)) continue;
     seen.add(file);
     const src = readFileSync(file, 'utf8');
-    // (a `from` right after a quote or a dot is a string or a property, such as parse's 'from' flag)
-    for (const m of src.matchAll(/(?:(?<!['".\w])from\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g)) {
+    // (a `from` right after a quote, a dot or a dash is text or a property: 'from', v.from, --from)
+    for (const m of src.matchAll(/(?:(?<!['".\w-])from\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g)) {
       const spec = m[1];
       if (spec.startsWith('.')) {
         const target = resolve(dirname(file), spec);

@@ -83,6 +83,22 @@ describe('heed train --from <dir>', () => {
   });
 });
 
+describe('heed train --from --freeze', () => {
+  it('keeps the embeddings and the frozen layers as the checkpoint has them; --freeze needs --from', async () => {
+    const r = await heed(['train', 'train.csv', '--from', 'ckpt', '--freeze', '1', '--lr', '1e-3', '--epochs', '2', '--out', 'frozen.safetensors', '--quiet'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const ckpt = decodeSafetensors(new Uint8Array(readFileSync(join(dir, 'ckpt', 'model.safetensors')))).tensors;
+    const got = decodeSafetensors(new Uint8Array(readFileSync(join(dir, 'frozen.safetensors')))).tensors;
+    const same = (name: string) => Buffer.from(got.get(name)!.data.buffer).equals(Buffer.from(ckpt.get(name)!.data.buffer));
+    expect(same('bert.embeddings.word_embeddings.weight')).toBe(true);
+    expect(same('bert.encoder.layer.0.output.dense.weight')).toBe(true);
+    expect(same('bert.encoder.layer.1.output.dense.weight')).toBe(false);
+    const bad = await heed(['train', 'train.csv', '--freeze', '1'], dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^heed: --freeze keeps pretrained layers: it needs --from\n/);
+  }, 60_000);
+});
+
 describe('heed export --hf', () => {
   it('writes the fine-tuned model as a Hugging Face checkpoint that loads back to the same predictions', async () => {
     const r = await heed(['export', 'ft.safetensors', '--hf', 'hf-out'], dir);
