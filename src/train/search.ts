@@ -8,8 +8,9 @@ import type { Context } from '../context.js';
 import { Tokenizer, UNK_ID, type TokenizerOptions } from '../data/tokenizer.js';
 import { PackedBuilder, type PackedDataset } from '../data/dataset.js';
 import { HeedError } from '../errors.js';
-import { fit, type FitResult, type PackedFitData } from './fit.js';
+import { fit, type FitResult, type ModelOptions, type PackedFitData } from './fit.js';
 import type { EpochInfo } from './loop.js';
+import type { PoolMode } from '../nn/families/pooling.js';
 
 /** One setting to try: how text becomes ids, and how the pooling model is regularised. */
 export interface SearchCandidate {
@@ -17,6 +18,8 @@ export interface SearchCandidate {
   name: string;
   tokenizer: TokenizerOptions;
   model: 'pooling' | 'transformer';
+  /** The pooling model's pooling (default 'attention'). */
+  pool?: PoolMode;
   weightDecay: number;
   tokenDropout: number;
 }
@@ -69,6 +72,8 @@ export interface SearchResult {
    *  model and epoch history (the caller owns the model). */
   tokenizer: Tokenizer;
   maxLen: number;
+  /** The options the winner's model was made with (a refit on more rows changes vocabSize only). */
+  modelOptions: ModelOptions;
   fit: FitResult;
   history: EpochInfo[];
 }
@@ -115,7 +120,7 @@ export async function searchSettings(ctx: Context, o: SearchOptions): Promise<Se
   // Read row by row, never gathered into an array: the texts may be a packed column (heed train's).
   const trainTexts = { *[Symbol.iterator]() { for (const i of o.train) yield o.texts.at(i)!; } };
   const trials: SearchTrial[] = [];
-  let best: { i: number; tokenizer: Tokenizer; maxLen: number; fit: FitResult; history: EpochInfo[] } | null = null;
+  let best: { i: number; tokenizer: Tokenizer; maxLen: number; modelOptions: ModelOptions; fit: FitResult; history: EpochInfo[] } | null = null;
   for (let c = 0; c < candidates.length; c++) {
     const cand = candidates[c];
     const outOfTime = () => elapsed() >= budget || !!o.shouldStop?.();
@@ -137,10 +142,11 @@ export async function searchSettings(ctx: Context, o: SearchOptions): Promise<Se
     for (const i of o.val) validation.push(tokenizer.encode(o.texts.at(i)!, maxLen), o.labels[i]);
     const history: EpochInfo[] = [];
     let cutShort = false;
+    const modelOptions: ModelOptions = cand.model === 'transformer'
+      ? { kind: 'transformer', vocabSize: tokenizer.vocabSize, maxLen, dModel: o.dModel ?? 64, heads: 4, ffDim: 2 * (o.dModel ?? 64), layers: 2, classes: o.classes, seed: o.seed ?? 0 }
+      : { kind: 'pooling', vocabSize: tokenizer.vocabSize, dModel: o.dModel ?? 64, classes: o.classes, seed: o.seed ?? 0, ...(cand.pool ? { pool: cand.pool } : {}) };
     const run = fit(ctx, {
-      modelOptions: cand.model === 'transformer'
-        ? { kind: 'transformer', vocabSize: tokenizer.vocabSize, maxLen, dModel: o.dModel ?? 64, heads: 4, ffDim: 2 * (o.dModel ?? 64), layers: 2, classes: o.classes, seed: o.seed ?? 0 }
-        : { kind: 'pooling', vocabSize: tokenizer.vocabSize, dModel: o.dModel ?? 64, classes: o.classes, seed: o.seed ?? 0 },
+      modelOptions,
       data: cut(train, maxLen), validation: fitData(validation.finish()),
       epochs: o.epochs ?? 30, batchSize: o.batchSize ?? 32, lr: o.lr ?? 1e-2, warmup: 0.05, schedule: 'cosine',
       weightDecay: cand.weightDecay, tokenDropout: cand.tokenDropout, clipNorm: 1, maxLen, patience: o.patience ?? 5, seed: o.seed ?? 0,
@@ -165,14 +171,14 @@ export async function searchSettings(ctx: Context, o: SearchOptions): Promise<Se
       || (t.valAccuracy === trials[best.i].valAccuracy && t.valLoss < trials[best.i].valLoss)));
     if (better && kept !== undefined) {
       best?.fit.model.dispose();
-      best = { i: trials.length - 1, tokenizer, maxLen, fit: result, history };
+      best = { i: trials.length - 1, tokenizer, maxLen, modelOptions, fit: result, history };
     } else if (best === null) {
-      best = { i: trials.length - 1, tokenizer, maxLen, fit: result, history };
+      best = { i: trials.length - 1, tokenizer, maxLen, modelOptions, fit: result, history };
     } else {
       result.model.dispose();
     }
   }
-  return { trials, best: best!.i, tokenizer: best!.tokenizer, maxLen: best!.maxLen, fit: best!.fit, history: best!.history };
+  return { trials, best: best!.i, tokenizer: best!.tokenizer, maxLen: best!.maxLen, modelOptions: best!.modelOptions, fit: best!.fit, history: best!.history };
 }
 
 const fitData = (d: PackedDataset): PackedFitData => ({ tokens: d.tokens, offsets: d.offsets, labels: d.targets.labels });
