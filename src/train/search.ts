@@ -10,7 +10,6 @@ import { PackedBuilder, type PackedDataset } from '../data/dataset.js';
 import { HeedError } from '../errors.js';
 import { fit, type FitResult, type ModelOptions, type PackedFitData } from './fit.js';
 import type { EpochInfo } from './loop.js';
-import type { PoolMode } from '../nn/families/pooling.js';
 
 /** One setting to try: how text becomes ids, and how the pooling model is regularised. */
 export interface SearchCandidate {
@@ -18,8 +17,8 @@ export interface SearchCandidate {
   name: string;
   tokenizer: TokenizerOptions;
   model: 'pooling' | 'transformer';
-  /** The pooling model's pooling (default 'attention'). */
-  pool?: PoolMode;
+  /** The pooling model's pooling (default 'attention'; see PoolingOptions). */
+  pool?: 'attention' | 'mean';
   weightDecay: number;
   tokenDropout: number;
 }
@@ -78,24 +77,35 @@ export interface SearchResult {
   history: EpochInfo[];
 }
 
-/** The candidates `heed train` tries, in order: sub-word features first (they work on one-word rows
- *  and on long texts alike), whole words next (faster on long texts, and what heed did before), then
- *  weaker regularisation for the sub-word features (more data per class wants less). */
-export function defaultCandidates(): SearchCandidate[] {
-  return [
-    { name: 'ngram 2-4 + bigrams, wd 2', tokenizer: { type: 'ngram', charMin: 2, charMax: 4, wordNgrams: 2 }, model: 'pooling', weightDecay: 2, tokenDropout: 0.25 },
-    { name: 'word, wd 2', tokenizer: { type: 'word' }, model: 'pooling', weightDecay: 2, tokenDropout: 0.25 },
-    { name: 'ngram 2-4 + bigrams, wd 0.5, dropout 0.1', tokenizer: { type: 'ngram', charMin: 2, charMax: 4, wordNgrams: 2 }, model: 'pooling', weightDecay: 0.5, tokenDropout: 0.1 },
-    { name: 'ngram 1-5 + bigrams, wd 1', tokenizer: { type: 'ngram', charMin: 1, charMax: 5, wordNgrams: 2 }, model: 'pooling', weightDecay: 1, tokenDropout: 0.25 },
-  ];
+/** A candidate's row in the search table: tokenizer, model (and pooling), regularisation. */
+export function describeCandidate(c: Omit<SearchCandidate, 'name'>): string {
+  const t = c.tokenizer;
+  const tok = t.type === 'ngram' ? `ngram ${t.charMax === 0 ? 'words' : `${t.charMin ?? 2}-${t.charMax ?? 4}`}${(t.wordNgrams ?? 2) >= 2 ? ' + bigrams' : ''}` : t.type ?? 'word';
+  const model = c.model === 'transformer' ? 'transformer' : `${c.pool ?? 'attention'} pooling`;
+  return `${tok}, ${model}, wd ${c.weightDecay}, dropout ${c.tokenDropout}`;
 }
 
-/** The search's time budget for a data set of `rows` rows: 15 s for a thousand rows (an upper
- *  bound: small data is usually done in a few), growing linearly, three minutes at most. Generous
- *  enough that on an idle 2-core machine no candidate is cut short below ~20k short rows, so the
- *  choice repeats. */
+/** The candidates `heed train` tries, in order: whole words with attention pooling first (a second
+ *  or two even on long texts, and the best on long texts of many words), then hashed sub-word
+ *  features under mean pooling (fastText's model: every n-gram votes, which generalises where
+ *  attention over n-grams overfits within a few epochs; the one that works on one-word rows), with
+ *  light and with stronger regularisation, then the sub-word features under attention pooling. */
+export function defaultCandidates(): SearchCandidate[] {
+  const c: Omit<SearchCandidate, 'name'>[] = [
+    { tokenizer: { type: 'word' }, model: 'pooling', weightDecay: 2, tokenDropout: 0.25 },
+    { tokenizer: { type: 'ngram', charMin: 1, charMax: 4, wordNgrams: 2 }, model: 'pooling', pool: 'mean', weightDecay: 0.1, tokenDropout: 0 },
+    { tokenizer: { type: 'ngram', charMin: 2, charMax: 4, wordNgrams: 2 }, model: 'pooling', pool: 'mean', weightDecay: 0.5, tokenDropout: 0.1 },
+    { tokenizer: { type: 'ngram', charMin: 2, charMax: 4, wordNgrams: 2 }, model: 'pooling', weightDecay: 2, tokenDropout: 0.25 },
+  ];
+  return c.map((x) => ({ ...x, name: describeCandidate(x) }));
+}
+
+/** The search's time budget for a data set of `rows` rows: 25 s for a thousand rows (an upper
+ *  bound: small data of short rows is done in a few), growing linearly, three minutes at most.
+ *  Generous enough that on an idle 2-core machine no candidate is cut short below ~20k short rows
+ *  or a thousand long texts, so the choice repeats. */
 export function searchBudget(rows: number): number {
-  return Math.min(180, 10 + rows * 0.005);
+  return Math.min(180, 20 + rows * 0.005);
 }
 
 /** Share of the tokens that are '<unk>': of a packed token buffer, or of sequences. */
