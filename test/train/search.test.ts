@@ -94,15 +94,17 @@ describe('searchSettings', () => {
     expect(describeCandidate({ tokenizer: { type: 'ngram', charMin: 1, charMax: 4, wordNgrams: 2 }, model: 'pooling', pool: 'mean', weightDecay: 0.1, tokenDropout: 0 }))
       .toBe('ngram 1-4 + bigrams, mean pooling, wd 0.1, dropout 0');
     expect(describeCandidate({ tokenizer: { type: 'word' }, model: 'pooling', weightDecay: 2, tokenDropout: 0.25 })).toBe('word, attention pooling, wd 2, dropout 0.25');
+    expect(describeCandidate({ tokenizer: { type: 'ngram', charMin: 2, charMax: 4, wordNgrams: 2 }, model: 'pooling', pool: 'mean', dModel: 32, weightDecay: 0.5, tokenDropout: 0.1 }))
+      .toBe('ngram 2-4 + bigrams, mean pooling d 32, wd 0.5, dropout 0.1');
   });
 
-  it('trains a candidate\'s pooling and returns the winner\'s model options (what a refit must use)', async () => {
+  it('trains a candidate\'s pooling and width and returns the winner\'s model options (what a refit must use)', async () => {
     const h = await init({ backend: 'wasm' });
-    const mean: SearchCandidate = { ...CANDIDATES[1], name: 'mean', pool: 'mean' };
+    const mean: SearchCandidate = { ...CANDIDATES[1], name: 'mean', pool: 'mean', dModel: 8 };
     const r = await searchSettings(h, { ...base, candidates: [CANDIDATES[0], mean], budgetSeconds: 600 });
     expect(r.best).toBe(1);
-    expect(r.modelOptions).toEqual({ kind: 'pooling', vocabSize: r.tokenizer.vocabSize, dModel: 16, classes: 2, seed: 3, pool: 'mean' });
-    expect(r.fit.model.config).toEqual({ kind: 'pooling', vocabSize: r.tokenizer.vocabSize, dModel: 16, classes: 2, seed: 3, pool: 'mean' });
+    expect(r.modelOptions).toEqual({ kind: 'pooling', vocabSize: r.tokenizer.vocabSize, dModel: 8, classes: 2, seed: 3, pool: 'mean' });
+    expect(r.fit.model.config).toEqual({ kind: 'pooling', vocabSize: r.tokenizer.vocabSize, dModel: 8, classes: 2, seed: 3, pool: 'mean' });
     expect(Object.keys(r.fit.model.stateDict())).toEqual(['embed.weight', 'head.weight', 'head.bias']);
     r.fit.model.dispose();
   });
