@@ -13,7 +13,7 @@ import type { EpochInfo } from './loop.js';
 
 /** One setting to try: how text becomes ids, and how the pooling model is regularised. */
 export interface SearchCandidate {
-  /** Shown in the table, e.g. 'ngram 2-4, wd 2'. */
+  /** Shown in the table, e.g. 'ngram 1-4 + bigrams, mean pooling d 32, wd 0.1, dropout 0' (describeCandidate). */
   name: string;
   tokenizer: TokenizerOptions;
   model: 'pooling' | 'transformer';
