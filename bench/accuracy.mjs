@@ -4,8 +4,10 @@
 // bench/baseline_sklearn.py train.csv test.csv (word 1-2 and char 1-4 gram TF-IDF + logistic
 // regression, C chosen by cross-validation on train.csv; Debian's python3-sklearn).
 //
-//   npm run build && node bench/accuracy.mjs [data.csv ...] [--seeds 0,1,2] [--write bench/ACCURACY.md] [--no-baseline] [-- heed train flags]
+//   npm run build && node bench/accuracy.mjs [data.csv ...] [--seeds 0,1,2] [--write table.md] [--no-baseline] [--heed DIR] [-- heed train flags]
 //
+// --write writes the table and how it was made (to paste into bench/ACCURACY.md); --heed runs the
+// CLI of another build (a copy of dist/, e.g. with a change to try) instead of this one's.
 // Without files it runs every CSV in bench/data/ (bench/data/README.md: what they are, where from).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ const seeds = (opt('--seeds') ?? '0').split(',').map(Number);
 const write = opt('--write');
 const noBaseline = own.includes('--no-baseline') && own.splice(own.indexOf('--no-baseline'), 1);
 const root = new URL('..', import.meta.url).pathname;
+const cli = join(opt('--heed') ?? join(root, 'dist'), 'cli/main.js');
 const dataDir = join(root, 'bench/data');
 const files = own.length ? own : readdirSync(dataDir).filter((f) => f.endsWith('.csv')).sort().map((f) => join(dataDir, f));
 
@@ -40,9 +43,9 @@ for (const file of files) {
       writeFileSync(join(dir, 'train.csv'), csv(train));
       writeFileSync(join(dir, 'test.csv'), csv(test));
       const t0 = performance.now();
-      const log = execFileSync('node', [join(root, 'dist/cli/main.js'), 'train', 'train.csv', '--seed', String(seed), ...extra], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      const log = execFileSync('node', [cli, 'train', 'train.csv', '--seed', String(seed), ...extra], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
       const heedSeconds = (performance.now() - t0) / 1000;
-      const heed = JSON.parse(execFileSync('node', [join(root, 'dist/cli/main.js'), 'eval', 'model.safetensors', 'test.csv', '--json'], { cwd: dir }).toString());
+      const heed = JSON.parse(execFileSync('node', [cli, 'eval', 'model.safetensors', 'test.csv', '--json'], { cwd: dir }).toString());
       const lr = noBaseline ? { word12: { accuracy: NaN, seconds: NaN }, char14: { accuracy: NaN, seconds: NaN }, best: NaN } : JSON.parse(execFileSync('/usr/bin/python3', [join(root, 'bench/baseline_sklearn.py'), 'train.csv', 'test.csv', '--json'], { cwd: dir }).toString());
       const r = { data: basename(file), rows: data.texts.length, classes: classes.length, seed, heed: heed.accuracy, heedSeconds,
         word: lr.word12.accuracy, wordSeconds: lr.word12.seconds, char: lr.char14.accuracy, charSeconds: lr.char14.seconds, best: lr.best, n: heed.n,

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { indexLabels, PackedBuilder, stratifiedSplit } from '../data/dataset.js';
 import { Tokenizer, type TokenizerType } from '../data/tokenizer.js';
-import { defaultCandidates, searchBudget, searchSettings, type SearchCandidate, type SearchResult, type SearchTrial } from '../train/search.js';
+import { defaultCandidates, describeCandidate, searchBudget, searchSettings, type SearchCandidate, type SearchResult, type SearchTrial } from '../train/search.js';
 import { HeedError } from '../errors.js';
 import { init } from '../index.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../io/checkpoint.js';
@@ -136,7 +136,8 @@ async function trainRun(file: string, f: TrainFlags, io: Io, st: RunState): Prom
     return { tokens: p.tokens, offsets: p.offsets, labels: p.targets.labels as Int32Array };   // class ids: a 'class' builder
   };
   const trainSet = encode(split.train), valSet = split.val.length ? encode(split.val) : undefined;
-  const modelOptions: ModelOptions = f.model === 'transformer'
+  // The search's winner keeps its model options (the pooling, too) through the refit.
+  const modelOptions: ModelOptions = search ? { ...search.modelOptions, vocabSize: tokenizer.vocabSize } : f.model === 'transformer'
     ? { kind: 'transformer', vocabSize: tokenizer.vocabSize, maxLen, dModel: f.dModel, heads: 4, ffDim: 2 * f.dModel, layers: 2, classes: classes.length, seed: f.seed }
     : { kind: 'pooling', vocabSize: tokenizer.vocabSize, dModel: f.dModel, classes: classes.length, seed: f.seed };
 
@@ -238,7 +239,7 @@ async function trainRun(file: string, f: TrainFlags, io: Io, st: RunState): Prom
   }
   // What was saved: after a refit, the split model's validation accuracy belongs to other weights,
   // so it is quoted as the score of these settings, not of the saved model.
-  const what = `${f.tokenizer} tokenizer, ${f.model} model, weight decay ${f.weightDecay}`;
+  const what = `${f.tokenizer} tokenizer, ${modelOptions.kind === 'pooling' && modelOptions.pool === 'mean' ? 'mean-pooling' : f.model} model, weight decay ${f.weightDecay}`;
   const acc = kept?.valAccuracy !== undefined ? `${(kept.valAccuracy * 100).toFixed(1)}%` : null;
   const how = refitted
     ? `trained on all ${data.texts.length} rows for ${training.epochs} epoch${training.epochs === 1 ? '' : 's'}${acc ? `; the same settings scored ${acc} on the validation split before the refit` : ''}`
@@ -256,9 +257,9 @@ async function runSearch(h: Awaited<ReturnType<typeof init>>, f: TrainFlags, tex
   const candidates: SearchCandidate[] = defaultCandidates().map((c) => {
     const tok = c.tokenizer.type === 'ngram' && f.given.charNgrams ? { ...c.tokenizer, charMin: f.charNgrams[0], charMax: f.charNgrams[1] } : c.tokenizer;
     const wd = f.given.weightDecay ? f.weightDecay : c.weightDecay, td = f.given.tokenDropout ? f.tokenDropout : c.tokenDropout;
-    const name = `${tok.type === 'ngram' ? `ngram ${tok.charMax ? `${tok.charMin}-${tok.charMax}` : 'words'} + bigrams` : tok.type}, wd ${wd}${td === 0.25 ? '' : `, dropout ${td}`}`;
-    return { ...c, tokenizer: tok, weightDecay: wd, tokenDropout: td, name };
-  }).filter((c) => { const k = JSON.stringify([c.tokenizer, c.weightDecay, c.tokenDropout]); return !seen.has(k) && !!seen.add(k); });
+    const set = { ...c, tokenizer: tok, weightDecay: wd, tokenDropout: td };
+    return { ...set, name: describeCandidate(set) };
+  }).filter((c) => !seen.has(c.name) && !!seen.add(c.name));
   const head = ['settings', 'val acc', 'epochs', 'time', ''];
   const cells = (t: SearchTrial): string[] => [t.candidate.name, Number.isNaN(t.valAccuracy) ? '–' : `${(t.valAccuracy * 100).toFixed(1)}%`,
     t.status === 'skipped' ? '–' : `${t.bestEpoch}/${t.epochs}`, t.status === 'skipped' ? '–' : secs(t.seconds),

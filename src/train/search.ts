@@ -8,15 +8,19 @@ import type { Context } from '../context.js';
 import { Tokenizer, UNK_ID, type TokenizerOptions } from '../data/tokenizer.js';
 import { PackedBuilder, type PackedDataset } from '../data/dataset.js';
 import { HeedError } from '../errors.js';
-import { fit, type FitResult, type PackedFitData } from './fit.js';
+import { fit, type FitResult, type ModelOptions, type PackedFitData } from './fit.js';
 import type { EpochInfo } from './loop.js';
 
 /** One setting to try: how text becomes ids, and how the pooling model is regularised. */
 export interface SearchCandidate {
-  /** Shown in the table, e.g. 'ngram 2-4, wd 2'. */
+  /** Shown in the table, e.g. 'ngram 1-4 + bigrams, mean pooling d 32, wd 0.1, dropout 0' (describeCandidate). */
   name: string;
   tokenizer: TokenizerOptions;
   model: 'pooling' | 'transformer';
+  /** The pooling model's pooling (default 'attention'; see PoolingOptions). */
+  pool?: 'attention' | 'mean';
+  /** The model width (default: the search's dModel). */
+  dModel?: number;
   weightDecay: number;
   tokenDropout: number;
 }
@@ -69,28 +73,43 @@ export interface SearchResult {
    *  model and epoch history (the caller owns the model). */
   tokenizer: Tokenizer;
   maxLen: number;
+  /** The options the winner's model was made with (a refit on more rows changes vocabSize only). */
+  modelOptions: ModelOptions;
   fit: FitResult;
   history: EpochInfo[];
 }
 
-/** The candidates `heed train` tries, in order: sub-word features first (they work on one-word rows
- *  and on long texts alike), whole words next (faster on long texts, and what heed did before), then
- *  weaker regularisation for the sub-word features (more data per class wants less). */
-export function defaultCandidates(): SearchCandidate[] {
-  return [
-    { name: 'ngram 2-4 + bigrams, wd 2', tokenizer: { type: 'ngram', charMin: 2, charMax: 4, wordNgrams: 2 }, model: 'pooling', weightDecay: 2, tokenDropout: 0.25 },
-    { name: 'word, wd 2', tokenizer: { type: 'word' }, model: 'pooling', weightDecay: 2, tokenDropout: 0.25 },
-    { name: 'ngram 2-4 + bigrams, wd 0.5, dropout 0.1', tokenizer: { type: 'ngram', charMin: 2, charMax: 4, wordNgrams: 2 }, model: 'pooling', weightDecay: 0.5, tokenDropout: 0.1 },
-    { name: 'ngram 1-5 + bigrams, wd 1', tokenizer: { type: 'ngram', charMin: 1, charMax: 5, wordNgrams: 2 }, model: 'pooling', weightDecay: 1, tokenDropout: 0.25 },
-  ];
+/** A candidate's row in the search table: tokenizer, model (and pooling), regularisation. */
+export function describeCandidate(c: Omit<SearchCandidate, 'name'>): string {
+  const t = c.tokenizer;
+  const tok = t.type === 'ngram' ? `ngram ${t.charMax === 0 ? 'words' : `${t.charMin ?? 2}-${t.charMax ?? 4}`}${(t.wordNgrams ?? 2) >= 2 ? ' + bigrams' : ''}` : t.type ?? 'word';
+  const model = c.model === 'transformer' ? 'transformer' : `${c.pool ?? 'attention'} pooling`;
+  return `${tok}, ${model}${c.dModel === undefined ? '' : ` d ${c.dModel}`}, wd ${c.weightDecay}, dropout ${c.tokenDropout}`;
 }
 
-/** The search's time budget for a data set of `rows` rows: 15 s for a thousand rows (an upper
- *  bound: small data is usually done in a few), growing linearly, three minutes at most. Generous
- *  enough that on an idle 2-core machine no candidate is cut short below ~20k short rows, so the
- *  choice repeats. */
+/** The candidates `heed train` tries, in order: whole words with attention pooling first (a second
+ *  or two even on long texts, and the best on long texts of many words), then hashed sub-word
+ *  features under mean pooling (fastText's model: every n-gram votes, which generalises where
+ *  attention over n-grams overfits within a few epochs; the one that works on one-word rows), with
+ *  light and with stronger regularisation, then the sub-word features under attention pooling.
+ *  The mean-pooled ones are 32 wide: as accurate as 64 on bench/ACCURACY.md's training splits and
+ *  twice as fast (AdamW's step over the hashed embedding table is most of their time). */
+export function defaultCandidates(): SearchCandidate[] {
+  const c: Omit<SearchCandidate, 'name'>[] = [
+    { tokenizer: { type: 'word' }, model: 'pooling', weightDecay: 2, tokenDropout: 0.25 },
+    { tokenizer: { type: 'ngram', charMin: 1, charMax: 4, wordNgrams: 2 }, model: 'pooling', pool: 'mean', dModel: 32, weightDecay: 0.1, tokenDropout: 0 },
+    { tokenizer: { type: 'ngram', charMin: 2, charMax: 4, wordNgrams: 2 }, model: 'pooling', pool: 'mean', dModel: 32, weightDecay: 0.5, tokenDropout: 0.1 },
+    { tokenizer: { type: 'ngram', charMin: 2, charMax: 4, wordNgrams: 2 }, model: 'pooling', weightDecay: 2, tokenDropout: 0.25 },
+  ];
+  return c.map((x) => ({ ...x, name: describeCandidate(x) }));
+}
+
+/** The search's time budget for a data set of `rows` rows: 25 s for a thousand rows (an upper
+ *  bound: small data of short rows is done in a few), growing linearly, three minutes at most.
+ *  Generous enough that on an idle 2-core machine no candidate is cut short below ~20k short rows
+ *  or a thousand long texts, so the choice repeats. */
 export function searchBudget(rows: number): number {
-  return Math.min(180, 10 + rows * 0.005);
+  return Math.min(180, 20 + rows * 0.005);
 }
 
 /** Share of the tokens that are '<unk>': of a packed token buffer, or of sequences. */
@@ -115,7 +134,7 @@ export async function searchSettings(ctx: Context, o: SearchOptions): Promise<Se
   // Read row by row, never gathered into an array: the texts may be a packed column (heed train's).
   const trainTexts = { *[Symbol.iterator]() { for (const i of o.train) yield o.texts.at(i)!; } };
   const trials: SearchTrial[] = [];
-  let best: { i: number; tokenizer: Tokenizer; maxLen: number; fit: FitResult; history: EpochInfo[] } | null = null;
+  let best: { i: number; tokenizer: Tokenizer; maxLen: number; modelOptions: ModelOptions; fit: FitResult; history: EpochInfo[] } | null = null;
   for (let c = 0; c < candidates.length; c++) {
     const cand = candidates[c];
     const outOfTime = () => elapsed() >= budget || !!o.shouldStop?.();
@@ -137,10 +156,12 @@ export async function searchSettings(ctx: Context, o: SearchOptions): Promise<Se
     for (const i of o.val) validation.push(tokenizer.encode(o.texts.at(i)!, maxLen), o.labels[i]);
     const history: EpochInfo[] = [];
     let cutShort = false;
+    const dModel = cand.dModel ?? o.dModel ?? 64;
+    const modelOptions: ModelOptions = cand.model === 'transformer'
+      ? { kind: 'transformer', vocabSize: tokenizer.vocabSize, maxLen, dModel, heads: 4, ffDim: 2 * dModel, layers: 2, classes: o.classes, seed: o.seed ?? 0 }
+      : { kind: 'pooling', vocabSize: tokenizer.vocabSize, dModel, classes: o.classes, seed: o.seed ?? 0, ...(cand.pool ? { pool: cand.pool } : {}) };
     const run = fit(ctx, {
-      modelOptions: cand.model === 'transformer'
-        ? { kind: 'transformer', vocabSize: tokenizer.vocabSize, maxLen, dModel: o.dModel ?? 64, heads: 4, ffDim: 2 * (o.dModel ?? 64), layers: 2, classes: o.classes, seed: o.seed ?? 0 }
-        : { kind: 'pooling', vocabSize: tokenizer.vocabSize, dModel: o.dModel ?? 64, classes: o.classes, seed: o.seed ?? 0 },
+      modelOptions,
       data: cut(train, maxLen), validation: fitData(validation.finish()),
       epochs: o.epochs ?? 30, batchSize: o.batchSize ?? 32, lr: o.lr ?? 1e-2, warmup: 0.05, schedule: 'cosine',
       weightDecay: cand.weightDecay, tokenDropout: cand.tokenDropout, clipNorm: 1, maxLen, patience: o.patience ?? 5, seed: o.seed ?? 0,
@@ -165,14 +186,14 @@ export async function searchSettings(ctx: Context, o: SearchOptions): Promise<Se
       || (t.valAccuracy === trials[best.i].valAccuracy && t.valLoss < trials[best.i].valLoss)));
     if (better && kept !== undefined) {
       best?.fit.model.dispose();
-      best = { i: trials.length - 1, tokenizer, maxLen, fit: result, history };
+      best = { i: trials.length - 1, tokenizer, maxLen, modelOptions, fit: result, history };
     } else if (best === null) {
-      best = { i: trials.length - 1, tokenizer, maxLen, fit: result, history };
+      best = { i: trials.length - 1, tokenizer, maxLen, modelOptions, fit: result, history };
     } else {
       result.model.dispose();
     }
   }
-  return { trials, best: best!.i, tokenizer: best!.tokenizer, maxLen: best!.maxLen, fit: best!.fit, history: best!.history };
+  return { trials, best: best!.i, tokenizer: best!.tokenizer, maxLen: best!.maxLen, modelOptions: best!.modelOptions, fit: best!.fit, history: best!.history };
 }
 
 const fitData = (d: PackedDataset): PackedFitData => ({ tokens: d.tokens, offsets: d.offsets, labels: d.targets.labels });

@@ -21,6 +21,8 @@ const files = {
     { tokenizer: tok.toJSON(), labels: ['sport', 'weather', 'other'] }),
   pooling: h.saveModel(h.attentionPoolingClassifier({ vocabSize: V, dModel: 8, classes: 1, seed: 4 }),
     { tokenizer: tok.toJSON(), labels: ['neg', 'pos'] }),
+  mean: h.saveModel(h.attentionPoolingClassifier({ vocabSize: V, dModel: 8, classes: 3, seed: 5, pool: 'mean' }),
+    { tokenizer: tok.toJSON(), labels: ['sport', 'weather', 'other'] }),
 };
 
 describe('heed/infer init()', () => {
@@ -50,7 +52,7 @@ describe('heed/infer init()', () => {
 });
 
 describe('loadClassifier', () => {
-  it.each(['transformer', 'pooling'] as const)('%s: predict() gives what the full library computes, in input order', async (kind) => {
+  it.each(['transformer', 'pooling', 'mean'] as const)('%s: predict() gives what the full library computes, in input order', async (kind) => {
     const c = await infer.init();
     const clf = infer.loadClassifier(c, files[kind]);
     const K = clf.labels.length;
@@ -71,7 +73,7 @@ describe('loadClassifier', () => {
     model.dispose();
     clf.dispose();
   });
-  it.each(['transformer', 'pooling'] as const)('%s: explain() gives pieces, one weight each summing to about 1, and predict()\'s answer', async (kind) => {
+  it.each(['transformer', 'pooling', 'mean'] as const)('%s: explain() gives pieces, one weight each summing to about 1, and predict()\'s answer', async (kind) => {
     const c = await infer.init();
     const clf = infer.loadClassifier(c, files[kind]);
     const text = 'the striker scored in the rain';
@@ -83,9 +85,11 @@ describe('loadClassifier', () => {
     expect({ label: e.label, probability: e.probability, probabilities: e.probabilities, truncated: e.truncated }).toEqual(p);
     expect(e).toEqual(explainText(clf, text));
     expect(infer.explanationHtml(e, text)).toContain(`Prediction: ${e.label}`);
+    // Mean pooling reads every piece alike: each one's share of the mean.
+    if (kind === 'mean') for (const w of e.weights) expect(w).toBeCloseTo(1 / e.pieces.length, 6);
     clf.dispose();
   });
-  it.each(['transformer', 'pooling'] as const)('%s: an empty text is a HeedError naming it; a text past maxLen says truncated', async (kind) => {
+  it.each(['transformer', 'pooling', 'mean'] as const)('%s: an empty text is a HeedError naming it; a text past maxLen says truncated', async (kind) => {
     const clf = infer.loadClassifier(await infer.init(), files[kind]);
     expect(() => clf.predict(['goal', '', 'rain'])).toThrow(/^predict: texts\[1\] has no tokens \(it is empty or only whitespace\)/);
     expect(() => clf.predict(['goal', ' \t\n '])).toThrow(/texts\[1\] has no tokens/);

@@ -10,6 +10,7 @@ describe('model files', () => {
     ['transformer', () => h.transformerClassifier({ vocabSize: 9, maxLen: 4, dModel: 8, heads: 2, ffDim: 8, layers: 2, classes: 3, seed: 1 })],
     ['pooling', () => h.attentionPoolingClassifier({ vocabSize: 9, dModel: 6, classes: 1, seed: 2 })],
     ['regressor', () => h.attentionPoolingRegressor({ vocabSize: 9, dModel: 6, outputs: 2, seed: 3 })],
+    ['pooling (mean)', () => h.attentionPoolingClassifier({ vocabSize: 9, dModel: 6, classes: 3, seed: 2, pool: 'mean' })],
   ] as const)('%s: save → load gives the same config, weights, logits, tokenizer and labels', (_, make) => {
     const m = make();
     // A regressor's labels name its outputs (one each, even for one output).
@@ -25,6 +26,15 @@ describe('model files', () => {
     expect(metadata.format).toBe('heed');
     expect(JSON.parse(metadata.config).kind).toBe(m.config.kind);
     expect([...tensors.keys()]).toEqual(Object.keys(m.stateDict()));
+  });
+  it('pool: a default (attention) config has no pool field, as before the option; mean pooling has no attn weights', () => {
+    const attention = h.attentionPoolingClassifier({ vocabSize: 9, dModel: 6, seed: 2, pool: 'attention' });
+    expect('pool' in attention.config).toBe(false);
+    expect(h.saveModel(attention)).toEqual(h.saveModel(h.attentionPoolingClassifier({ vocabSize: 9, dModel: 6, seed: 2 })));
+    const mean = h.attentionPoolingClassifier({ vocabSize: 9, dModel: 6, seed: 2, pool: 'mean' });
+    expect(Object.keys(mean.stateDict())).toEqual(['embed.weight', 'head.weight', 'head.bias']);
+    expect(() => h.attentionPoolingClassifier({ vocabSize: 9, pool: 'max' as never })).toThrow(/pool must be 'attention' or 'mean', got "max"/);
+    for (const m of [attention, mean]) m.dispose();
   });
   it('is byte-identical for the same model, tokenizer and labels', () => {
     const make = () => h.attentionPoolingClassifier({ vocabSize: 9, dModel: 6, seed: 7 });

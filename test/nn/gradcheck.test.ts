@@ -36,6 +36,15 @@ describe.each([3, 1])('whole-model gradients, classes %i', (classes) => {
     const b = m.layout.get('attn.bias');
     expect(grads[b.offset]).toBe(0);
   });
+  it('attentionPoolingClassifier with pool: mean backward matches finite differences for every parameter', () => {
+    const m = js.attentionPoolingClassifier({ vocabSize: 7, dModel: 5, classes, seed: 4, pool: 'mean' });
+    const { grads } = lossAndGrads(m, tokens, shape, labels);
+    const num = numericParamGrads(m, tokens, shape, labels, [...Array(m.layout.total).keys()]);
+    for (const e of m.layout.entries) {
+      const got = grads.subarray(e.offset, e.offset + e.size), want = num.subarray(e.offset, e.offset + e.size);
+      try { expectClose(got, want, 2e-3, 2e-2); } catch (err) { throw new Error(`${e.name}: ${(err as Error).message}`); }
+    }
+  });
 });
 
 describe('whole-model gradients, one class per token', () => {

@@ -61,14 +61,14 @@ describe('the bundles are self-contained ES modules', () => {
 
   it('fit() starts the bundled worker: its URL, relative to the chunk holding fit, is dist/bundle/worker.js', () => {
     const hits = closure(join(BUNDLE, 'heed.js')).flatMap((f) =>
-      [...readFileSync(f, 'utf8').matchAll(/new URL\('([^']*worker\.js)', import\.meta\.url\)/g)].map((m) => resolve(dirname(f), m[1])));
+      [...readFileSync(f, 'utf8').matchAll(/new URL\(\s*['"]([^'"]*worker\.js)['"]\s*,\s*import\.meta\.url\s*\)/g)].map((m) => resolve(dirname(f), m[1])));
     expect(hits).toEqual([join(BUNDLE, 'worker.js')]);
   });
 
   it('heed/infer\'s wasm URLs point at copies of build/relaxed.wasm, build/simd.wasm and build/scalar.wasm', () => {
     const found: Record<string, string> = {};
     for (const f of closure(join(BUNDLE, 'infer.js'))) {
-      for (const m of readFileSync(f, 'utf8').matchAll(/new URL\('([^']*\/(relaxed|simd|scalar)-[\w-]+\.wasm)', import\.meta\.url\)/g)) found[m[2]] = resolve(dirname(f), m[1]);
+      for (const m of readFileSync(f, 'utf8').matchAll(/new URL\(\s*['"]([^'"]*\/(relaxed|simd|scalar)-[\w-]+\.wasm)['"]\s*,\s*import\.meta\.url\s*\)/g)) found[m[2]] = resolve(dirname(f), m[1]);
     }
     expect(Object.keys(found).sort()).toEqual(['relaxed', 'scalar', 'simd']);
     for (const [b, f] of Object.entries(found)) expect(readFileSync(f).equals(readFileSync(join(ROOT, `build/${b}.wasm`))), b).toBe(true);

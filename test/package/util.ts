@@ -18,7 +18,8 @@ export function requireBuild(): void {
 /** Relative module specifiers of an ES module's source: static imports and re-exports, and
  *  (separately) import() calls. */
 export function specifiers(code: string): { static: string[]; dynamic: string[]; bareStatic: string[] } {
-  const stat = [...code.matchAll(/^\s*import\s*['"]([^'"]+)['"]|^\s*(?:import|export)\s[^'";]*?\bfrom\s*['"]([^'"]+)['"]/gm)].map((m) => m[1] ?? m[2]);
+  // A statement starts a line or follows a `;` (minified bundles put many on one line).
+  const stat = [...code.matchAll(/(?:^|;)\s*import\s*['"]([^'"]+)['"]|(?:^|;)\s*(?:import|export)\b[^'";]*?\bfrom\s*['"]([^'"]+)['"]/gm)].map((m) => m[1] ?? m[2]);
   const dyn = [...code.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]);
   return { static: stat.filter((s) => s.startsWith('.')), dynamic: dyn, bareStatic: stat.filter((s) => !s.startsWith('.')) };
 }
