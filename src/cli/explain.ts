@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import { explanationHtml } from '../classifier/explain.js';
 import { init } from '../infer.js';
+import { refuseLanguageModel } from './lm-file.js';
 import { parse, UsageError } from './args.js';
 import { checkOutputPath, fileFlag, loadModelFile, writeOrFail } from './common.js';
 import type { Io } from './main.js';
@@ -18,6 +19,7 @@ export async function explain(args: string[], io: Io): Promise<number> {
   const text = positionals.slice(1).join(' ');
   const htmlPath = v.html === undefined ? null : resolve(io.cwd, fileFlag(String(v.html), '--html'));
   if (htmlPath) checkOutputPath(htmlPath, '--html', [resolve(io.cwd, positionals[0])]);
+  refuseLanguageModel(resolve(io.cwd, positionals[0]), 'explain');
   const h = await init(v.backend ? { backend: v.backend as 'wasm' } : {});
   const file = loadModelFile(h, resolve(io.cwd, positionals[0]), 'explain');
   const e = file.explain(text);
