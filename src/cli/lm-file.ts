@@ -1,6 +1,6 @@
 // Whether a model file holds a language model, read from its metadata alone (no weights loaded):
-// predict and explain run on heed/infer's context, which has no decoder family, so they refuse a
-// language model by name before loading it, and point to the commands that take one.
+// predict and explain run on heed/infer's context, which has no decoder family, so they look
+// before loading: predict refuses a language model by name, explain hands it to src/cli/lm.ts.
 import { readFileSync } from 'node:fs';
 import { HeedError } from '../errors.js';
 
@@ -19,9 +19,12 @@ function configKind(path: string): string | null {
   }
 }
 
-/** Throws a HeedError naming `command` when `path` is a language model ('heed train --task lm'). */
+/** Whether `path` is a language model ('heed train --task lm'). */
+export const isLanguageModel = (path: string): boolean => configKind(path) === 'decoder';
+
+/** Throws a HeedError naming `command` when `path` is a language model. */
 export function refuseLanguageModel(path: string, command: string): void {
-  if (configKind(path) === 'decoder') {
-    throw new HeedError(`${path}: this is a language model; ${command} reads classifiers and taggers — sample from it with heed generate, score text with heed eval`);
+  if (isLanguageModel(path)) {
+    throw new HeedError(`${path}: this is a language model; ${command} reads classifiers and taggers — sample from it with heed generate, score text with heed eval, see its attention with heed explain`);
   }
 }

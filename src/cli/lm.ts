@@ -1,6 +1,7 @@
 // heed's language-model commands: `heed train --task lm` (a causalLM on a plain text file, one
 // example per line or windows of a running text: src/data/corpus.ts), `heed generate` (samples
-// from the model it saves) and what `heed eval` does with it (loss in nats per predicted token).
+// from the model it saves) and what `heed eval` (loss in nats per predicted token) and `heed
+// explain` (the next token and the attention of that prediction over its context) do with it.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { corpusLines, corpusStream, decodeIds, lineExamples, MARKER, unknownTargets, windowExamples, windowStarts, type CorpusMode } from '../data/corpus.js';
@@ -8,6 +9,8 @@ import { packedInOrder, stratifiedSplit, type PackedDataset } from '../data/data
 import { Tokenizer, UNK_ID } from '../data/tokenizer.js';
 import { HeedError } from '../errors.js';
 import type { Context } from '../context.js';
+import { explanationHtml, type Explanation } from '../classifier/explain.js';
+import type { Tensor } from '../tensor.js';
 import { generate as generateIds } from '../generate.js';
 import { init } from '../index.js';
 import { loadModel, saveModel } from '../io/model-file.js';
@@ -21,7 +24,7 @@ import { fsProblem, writeOrFail } from './common.js';
 import type { Io } from './main.js';
 import { tokenizerOptions, type TrainFlags } from './train-flags.js';
 import { History } from './train-report.js';
-import { bar, duration, jsonLine, printable, secs, table } from './ui.js';
+import { bar, duration, heat, jsonLine, printable, secs, table, useColor } from './ui.js';
 
 /** Line mode's longest context when --max-len is not given: lines past it are cut. */
 const LINE_CAP = 256;
@@ -238,6 +241,7 @@ export async function generate(args: string[], io: Io): Promise<number> {
     const context = start.length > maxLen ? start.subarray(start.length - maxLen) : start;
     if (start.length > maxLen) io.stderr.write(`heed: the prompt has more than the model's ${maxLen - 1} tokens of context; only its last ${maxLen} tokens are read\n`);
     const room = maxLen - context.length + 1;
+    if (maxTokens !== undefined && maxTokens > room) io.stderr.write(`heed: the model's context of ${maxLen} tokens leaves room for ${room} new tokens after the prompt; --max-tokens ${maxTokens} is cut to ${room}\n`);
     const steps = Math.min(maxTokens ?? room, room);
     const out: number[][] = Array.from({ length: samples }, () => []);
     for await (const piece of generateIds(model, context, { samples, temperature, topK, topP, seed, maxTokens: steps, stop: mode === 'lines' ? MARKER : undefined })) {
@@ -283,6 +287,78 @@ export async function evaluateLm(h: Context, modelPath: string, textPath: string
     }
     io.stdout.write(`${textPath}: ${lines.length} lines, ${pr.n} predicted tokens${unknown ? ` (${unknown} unknown to the model's vocabulary)` : ''}${cut ? `; ${cut} lines longer than the model's ${maxLen} tokens, cut there` : ''}\n`
       + `loss ${pr.loss.toFixed(4)} nats/token   perplexity ${perplexity(pr.loss).toFixed(2)}   ${bitsPerChar.toFixed(3)} bits/char\n`);
+    return 0;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Attention rollout (src/classifier/explain.ts's: head-averaged weights mixed half and half with
+ *  the identity for the residual path, rows renormalised) read at the last position only: that
+ *  row of M_L ⋯ M_1 is e_last · M_L ⋯ M_1, a vector times each layer's matrix from the top down,
+ *  so one row costs L·T² rather than the full product's L·T³. */
+export function lastRowRollout(layers: Float32Array[], H: number, T: number): number[] {
+  let v = new Float64Array(T);
+  v[T - 1] = 1;
+  for (let l = layers.length - 1; l >= 0; l--) {
+    const A = layers[l], next = new Float64Array(T);
+    for (let i = 0; i < T; i++) {
+      if (v[i] === 0) continue;
+      const row = new Float64Array(T);
+      let s = 0;
+      for (let j = 0; j < T; j++) {
+        let a = 0;
+        for (let h = 0; h < H; h++) a += A[(h * T + i) * T + j] / H;
+        s += row[j] = 0.5 * a + (i === j ? 0.5 : 0);
+      }
+      for (let j = 0; j < T; j++) next[j] += (v[i] * row[j]) / s;
+    }
+    v = next;
+  }
+  return Array.from(v);
+}
+
+/** How many next-token candidates explain lists. */
+const EXPLAIN_TOP = 5;
+
+/** heed explain on a causal LM: the most likely next tokens after a text, and the attention
+ *  (rollout, read at the last position) of that prediction over the text's tokens. */
+export async function explainLm(path: string, text: string, htmlPath: string | null, json: boolean, backend: string | boolean | undefined, io: Io): Promise<number> {
+  const h = await init(backend ? { backend: backend as 'wasm' } : {});
+  const { model, tokenizer, mode } = openLm(h, path, 'explain');
+  try {
+    const enc = tokenizer.encodeWithPieces(text), maxLen = model.config.maxLen, V = model.config.vocabSize;
+    // The start marker, then the text's last maxLen − 1 tokens: what the next token depends on.
+    const keep = Math.min(enc.ids.length, maxLen - 1), truncated = keep < enc.ids.length;
+    const ids = Int32Array.from([MARKER, ...enc.ids.subarray(enc.ids.length - keep)]);
+    const pieces = [mode === 'lines' ? '<start>' : '<line break>', ...enc.pieces.slice(enc.pieces.length - keep)];
+    const T = ids.length;
+    const { logits, attention } = model.forward(ids, [1, T], { returnAttention: true });
+    const z = logits.toArray().subarray((T - 1) * V, T * V);
+    logits.dispose();
+    const maps = attention as Tensor[];
+    const weights = lastRowRollout(maps.map((a) => a.toArray()), maps[0].shape[1], T);
+    maps.forEach((a) => a.dispose());
+    const top = Math.max(...z), exp = Array.from(z, (x) => Math.exp(x - top)), total = exp.reduce((a, b) => a + b, 0);
+    const next = exp.map((e, id) => ({ token: id === MARKER ? (mode === 'lines' ? '<end>' : '\n') : tokenizer.pieceOf(id), probability: e / total }))
+      .sort((a, b) => b.probability - a.probability).slice(0, EXPLAIN_TOP);
+    const e: Explanation = {
+      label: next[0].token, probability: next[0].probability, probabilities: Object.fromEntries(next.map((n) => [n.token, n.probability])), truncated, pieces, weights,
+    };
+    if (htmlPath) writeOrFail(htmlPath, 'the HTML page', explanationHtml(e, text));
+    if (json) {
+      io.stdout.write(jsonLine({ next, pieces, weights, truncated }));
+      return 0;
+    }
+    const color = useColor(io.stdout), max = Math.max(1e-12, ...weights), shownPieces = pieces.map(printable);
+    io.stdout.write(`next token: ${next.map((n) => `${JSON.stringify(printable(n.token))} ${(n.probability * 100).toFixed(1)}%`).join(', ')}\n`);
+    if (truncated) io.stdout.write(`note: the text has more than the model's ${maxLen - 1} tokens of context; only its last ${keep} were read\n`);
+    if (color) io.stdout.write(shownPieces.map((p, i) => heat(p, weights[i] / max, true)).join(' ') + '\n');
+    const ranked = shownPieces.map((p, i) => [`${p} (${i})`, weights[i]] as const).sort((a, b) => b[1] - a[1]).slice(0, 8);
+    const w = Math.max(...ranked.map(([p]) => [...p].length));
+    io.stdout.write('attention of that prediction over its context (rollout), most attended tokens:\n'
+      + ranked.map(([p, x]) => `  ${p.padEnd(w)}  ${x.toFixed(3)} ${bar(x / max, 20)}`).join('\n') + '\n');
+    if (htmlPath) io.stdout.write(`wrote ${htmlPath}\n`);
     return 0;
   } finally {
     model.dispose();

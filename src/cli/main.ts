@@ -13,7 +13,7 @@ usage:
              [--val-split F] [--out FILE] [--label-col NAME] [--text-col NAME] [--delimiter C]
              [--patience N] [--resume] [--no-refit] [--weight-decay X] [--token-dropout F] [--d-model N] [--backend B]
              [--threads N] [--quiet]
-  heed eval <model.safetensors> <data.csv> [--json] [--label-col NAME] [--text-col NAME] [--delimiter C]
+  heed eval <model.safetensors> <data.csv | text.txt> [--json] [--label-col NAME] [--text-col NAME] [--delimiter C]
   heed predict <model.safetensors> [text ...] [--json]   (reads stdin lines when no text is given)
   heed explain <model.safetensors> <text> [--html FILE] [--json]
   heed generate <model.safetensors> [--prompt TEXT] [-n N] [--temperature T] [--top-k K] [--top-p P]

@@ -8,7 +8,8 @@ import { init } from '../../src/index.js';
 import { loadModel } from '../../src/io/model-file.js';
 import { Tokenizer } from '../../src/data/tokenizer.js';
 import { heed, lines, ls, removeTempDirs, synthCsv, tempDir } from './util.js';
-import { rng } from '../util.js';
+import { expectClose, rng } from '../util.js';
+import { lastRowRollout } from '../../src/cli/lm.js';
 
 afterAll(removeTempDirs);
 
@@ -99,6 +100,42 @@ describe('heed train --task lm / generate / eval', () => {
     expect(plain.stdout).toMatch(/100 lines, \d+ predicted tokens\nloss [\d.]+ nats\/token {3}perplexity [\d.]+ {3}[\d.]+ bits\/char\n/);
   });
 
+  it('explain gives the next tokens after a text and the attention of that prediction over it', async () => {
+    const r = await heed(['explain', 'lm.safetensors', 'Kal', '--json', '--html', 'e.html'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.pieces).toEqual(['<start>', 'K', 'a', 'l']);
+    expect(j.weights).toHaveLength(4);
+    expect(j.weights.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 6);
+    expect(j.next).toHaveLength(5);
+    for (let i = 1; i < 5; i++) expect(j.next[i].probability).toBeLessThanOrEqual(j.next[i - 1].probability);
+    expect(readFileSync(join(dir, 'e.html'), 'utf8')).toContain(`Prediction: ${j.next[0].token}`);
+    const plain = await heed(['explain', 'lm.safetensors', 'Kal'], dir);
+    expect(plain.stdout).toMatch(/^next token: "[^"]+" [\d.]+%, /);
+    expect(plain.stdout).toContain('attention of that prediction over its context (rollout)');
+  });
+
+  it('reads the rollout at the last position: the last row of the full product of the layers', () => {
+    const r = rng(7), T = 5, H = 2, layers = Array.from({ length: 3 }, () => {
+      const A = new Float32Array(H * T * T);
+      for (let h = 0; h < H; h++) for (let i = 0; i < T; i++) {
+        const row = Array.from({ length: i + 1 }, () => r()), s = row.reduce((a, b) => a + b, 0);
+        row.forEach((x, j) => { A[(h * T + i) * T + j] = x / s; });   // causal rows summing to 1
+      }
+      return A;
+    });
+    let R: number[][] | null = null;
+    for (const A of layers) {
+      const M = Array.from({ length: T }, (_, i) => Array.from({ length: T }, (_, j) => {
+        let a = 0;
+        for (let h = 0; h < H; h++) a += A[(h * T + i) * T + j] / H;
+        return 0.5 * a + (i === j ? 0.5 : 0);
+      }));
+      R = R === null ? M : M.map((row) => R!.map((_, j) => row.reduce((s, m, k) => s + m * R![k][j], 0)));
+    }
+    expectClose(lastRowRollout(layers, H, T), R![T - 1], 1e-9, 1e-9);
+  });
+
   it('--context N reads running text in windows; generate then prints running text', async () => {
     writeFileSync(join(dir, 'story.txt'), names(300, 5).replace(/\n/g, (_, i: number) => (i % 7 ? ' ' : '\n')));
     const r = await heed(['train', 'story.txt', '--task', 'lm', '--context', '32', '--epochs', '2', '--d-model', '16', '--no-refit', '--out', 'w.safetensors'], dir);
@@ -146,10 +183,8 @@ describe('heed train --task lm / generate / eval', () => {
     const gen = await heed(['generate', 'clf.safetensors'], dir);
     expect(gen.code).toBe(1);
     expect(gen.stderr).toBe(`heed: ${join(dir, 'clf.safetensors')}: this is a pooling model, not a language model; generate reads the causal LMs 'heed train --task lm' saves\n`);
-    for (const command of ['predict', 'explain']) {
-      const r = await heed([command, 'lm.safetensors', 'Kala'], dir);
-      expect(r.code).toBe(1);
-      expect(r.stderr).toBe(`heed: ${join(dir, 'lm.safetensors')}: this is a language model; ${command} reads classifiers and taggers — sample from it with heed generate, score text with heed eval\n`);
-    }
+    const predict = await heed(['predict', 'lm.safetensors', 'Kala'], dir);
+    expect(predict.code).toBe(1);
+    expect(predict.stderr).toBe(`heed: ${join(dir, 'lm.safetensors')}: this is a language model; predict reads classifiers and taggers — sample from it with heed generate, score text with heed eval, see its attention with heed explain\n`);
   }, 60_000);
 });
