@@ -116,6 +116,8 @@ export function trainFlags(args: string[], cwd: string): { file: string | null; 
     if (tokFlag === 'ngram') throw new UsageError('--tokenizer ngram hashes features and cannot be generated from; --task lm takes char (default) or word');
     if (v.resume) throw new UsageError('--resume is not available with --task lm yet (a language-model run keeps no checkpoint)');
     if (v.from !== undefined) throw new UsageError('--from fine-tunes a classifier; --task lm is not available with it');
+    if (v['token-dropout'] !== undefined) throw new UsageError("--token-dropout is not used with --task lm (every token is the context of the next)");
+    if (v.context !== undefined && v['max-len'] !== undefined) throw new UsageError('--max-len sets the context of one example per line; with --context, the windows are the context (give one of them)');
   } else if (v.context !== undefined) {
     throw new UsageError('--context is for --task lm (windows of a running text)');
   }

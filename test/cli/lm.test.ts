@@ -62,6 +62,9 @@ describe('heed train --task lm / generate / eval', () => {
     expect(new Set(lines(g.stdout)).size).toBe(1);   // greedy: no randomness
     const short = await heed(['generate', 'lm.safetensors', '-n', '2', '--max-tokens', '2', '--prompt', 'B'], dir);
     for (const s of lines(short.stdout)) expect([...s].length).toBeLessThanOrEqual(3);
+    const long = await heed(['generate', 'lm.safetensors', '-n', '1', '--max-tokens', '1000'], dir);
+    expect(long.code).toBe(0);
+    expect(long.stderr).toMatch(/^heed: the model's context of \d+ tokens leaves room for \d+ new tokens after the prompt; --max-tokens 1000 is cut to \d+\n$/);
   });
 
   it('a prompt with characters the model never saw is read as unknown, and said so', async () => {
@@ -164,6 +167,10 @@ describe('heed train --task lm / generate / eval', () => {
     expect([resume.code, one(resume)]).toEqual([2, 'heed: --resume is not available with --task lm yet (a language-model run keeps no checkpoint)']);
     const ngram = await heed(['train', 'names.txt', '--task', 'lm', '--tokenizer', 'ngram'], dir);
     expect(ngram.code).toBe(2);
+    const dropout = await heed(['train', 'names.txt', '--task', 'lm', '--token-dropout', '0.1'], dir);
+    expect([dropout.code, one(dropout)]).toEqual([2, 'heed: --token-dropout is not used with --task lm (every token is the context of the next)']);
+    const both = await heed(['train', 'names.txt', '--task', 'lm', '--context', '8', '--max-len', '8'], dir);
+    expect(both.code).toBe(2);
     const ctx = await heed(['train', 'train.csv', '--context', '8'], dir);
     expect([ctx.code, one(ctx)]).toEqual([2, 'heed: --context is for --task lm (windows of a running text)']);
     expect(ls(dir)).toEqual(before);
