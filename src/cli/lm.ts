@@ -46,7 +46,7 @@ function readCorpus(file: string): string[] {
 /** Characters the text of `lines` holds, a line break counted for each: bits/char's denominator. */
 const charsOf = (lines: readonly string[], rows: ArrayLike<number>) => Array.from(rows, (i) => [...lines[i]].length + 1).reduce((a, b) => a + b, 0);
 
-/** The examples of `rows` (lines or windows) and the characters of text they predict. */
+/** The examples of `rows` (lines or windows); `cut` counts the lines longer than the context. */
 interface Examples { data: PackedDataset; cut: number }
 
 const perplexity = (loss: number) => Math.exp(loss);
@@ -83,8 +83,7 @@ export async function trainLm(file: string, f: TrainFlags, io: Io, h: Context): 
   const tokType = f.tokenizer === 'word' ? 'word' : 'char';
   // The vocabulary is every piece of the file (makemore's): a character seen only in the
   // validation lines is not an unknown the model could never predict.
-  const build = () => Tokenizer.build(lines, tokenizerOptions(f));
-  const tokenizer = build();
+  const tokenizer = Tokenizer.build(lines, tokenizerOptions(f));
   if (tokenizer.vocabSize <= 2) throw new HeedError(`${file}: the ${tokType} tokenizer finds no piece seen often enough to learn (${tokType === 'word' ? 'words seen once are left out; try --tokenizer char' : 'no characters'})`);
   let maxLen: number, count: number, examples: (rows: ArrayLike<number>) => Examples, chars: (rows: ArrayLike<number>) => number;
   if (mode === 'lines') {
