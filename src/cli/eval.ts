@@ -57,6 +57,7 @@ export async function evaluate(args: string[], io: Io): Promise<number> {
   const delimiter = delimiterFlag(v.delimiter);
   const h = await init(v.backend ? { backend: v.backend as 'wasm' } : {});
   const loaded = openModelFile(h, modelPath), { model, tokenizer, labels, maxLen } = loaded;
+  if (model.config.kind === 'decoder') { model.dispose(); return (await import('./lm.js')).evaluateLm(h, modelPath, csvPath, !!v.json, batchSize, io); }
   const data = await readLabeledCsv(csvPath, { labelCol: String(v['label-col'] ?? 'label'), textCol: String(v['text-col'] ?? 'sequence'), delimiter });
   if (model.target === 'token') return (await import('./tag.js')).evaluateTagger(loaded, csvPath, data, !!v.json, batchSize, io);
   const index = new Map(labels.map((l, i) => [l, i]));

@@ -1,9 +1,10 @@
 // heed explain <model> <text> [--html FILE]: the prediction and which tokens the model attended
 // to (attention rollout for the transformer, the pooling weights for the pooling model; see
-// src/infer/explain.ts, which heed/infer shares).
+// src/infer/explain.ts, which heed/infer shares). A language model's next token: src/cli/lm.ts.
 import { resolve } from 'node:path';
 import { explanationHtml } from '../classifier/explain.js';
 import { init } from '../infer.js';
+import { isLanguageModel } from './lm-file.js';
 import { parse, UsageError } from './args.js';
 import { checkOutputPath, fileFlag, loadModelFile, writeOrFail } from './common.js';
 import type { Io } from './main.js';
@@ -18,6 +19,7 @@ export async function explain(args: string[], io: Io): Promise<number> {
   const text = positionals.slice(1).join(' ');
   const htmlPath = v.html === undefined ? null : resolve(io.cwd, fileFlag(String(v.html), '--html'));
   if (htmlPath) checkOutputPath(htmlPath, '--html', [resolve(io.cwd, positionals[0])]);
+  if (isLanguageModel(resolve(io.cwd, positionals[0]))) return (await import('./lm.js')).explainLm(resolve(io.cwd, positionals[0]), text, htmlPath, !!v.json, v.backend, io);
   const h = await init(v.backend ? { backend: v.backend as 'wasm' } : {});
   const file = loadModelFile(h, resolve(io.cwd, positionals[0]), 'explain');
   const e = file.explain(text);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// heed's command line: train, eval, predict, explain, bench. Exit 0 on success, 2 for a usage
+// heed's command line: train, eval, predict, explain, generate, bench. Exit 0 on success, 2 for a usage
 // error, 1 for any other failure, 130 when interrupted; errors are one line on stderr.
 import { HeedError } from '../errors.js';
 import { UsageError } from './args.js';
@@ -8,15 +8,17 @@ import { printable } from './ui.js';
 const USAGE = `heed — attention models on a WebAssembly SIMD core
 
 usage:
-  heed train <data.csv> [--task classify|tag] [--from DIR|MODEL-ID] [--model auto|pooling|transformer] [--epochs N]
+  heed train <data.csv> [--task classify|tag|lm] [--context N] [--from DIR|MODEL-ID] [--model auto|pooling|transformer] [--epochs N]
              [--batch-size N] [--lr X] [--max-len N] [--tokenizer auto|ngram|word|char] [--seed N]
              [--val-split F] [--out FILE] [--label-col NAME] [--text-col NAME] [--delimiter C]
              [--patience N] [--resume] [--no-refit] [--weight-decay X] [--token-dropout F] [--d-model N] [--backend B]
              [--threads N] [--quiet]
-  heed eval <model.safetensors> <data.csv> [--json] [--label-col NAME] [--text-col NAME] [--delimiter C]
+  heed eval <model.safetensors> <data.csv | text.txt> [--json] [--label-col NAME] [--text-col NAME] [--delimiter C]
   heed predict <model.safetensors> [text ...] [--json]   (reads stdin lines when no text is given)
   heed explain <model.safetensors> <text> [--html FILE] [--json]
   heed export <model.safetensors> --hf <dir>   (a BERT-family model as a Hugging Face checkpoint)
+  heed generate <model.safetensors> [--prompt TEXT] [-n N] [--temperature T] [--top-k K] [--top-p P]
+             [--seed S] [--max-tokens M]   (a model from heed train --task lm; temperature <= 0: greedy)
   heed bench [--quick] [--json]
 
 Run 'heed <command> --help' for a command's options.`;
@@ -36,6 +38,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       case 'eval': return await (await import('./eval.js')).evaluate(rest, io);
       case 'predict': return await (await import('./predict.js')).predict(rest, io);
       case 'explain': return await (await import('./explain.js')).explain(rest, io);
+      case 'generate': return await (await import('./lm.js')).generate(rest, io);
       case 'bench': return await (await import('./bench.js')).bench(rest, io);
       case 'export': return await (await import('./export.js')).exportModel(rest, io);
       case undefined: case '-h': case '--help': case 'help':
@@ -45,7 +48,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         io.stdout.write(`heed ${await version()}\n`);
         return 0;
       default:
-        throw new UsageError(`unknown command '${command}' (expected train, eval, predict, explain, export or bench)`);
+        throw new UsageError(`unknown command '${command}' (expected train, eval, predict, explain, export, generate or bench)`);
     }
   } catch (e) {
     return report(e, io);

@@ -8,6 +8,7 @@ import { HeedError } from '../errors.js';
 import { encodeText, sequenceProbabilities, type EncodedText } from '../classifier/classifier.js';
 import { argmaxRows } from '../classifier/probabilities.js';
 import { init } from '../infer.js';
+import { refuseLanguageModel } from './lm-file.js';
 import { parse, UsageError } from './args.js';
 import { fsProblem, openModelFile } from './common.js';
 import type { Io } from './main.js';
@@ -37,6 +38,7 @@ export async function predict(args: string[], io: Io): Promise<number> {
     if (!io.stdin) throw new UsageError('predict: no text given and no stdin to read');
     checkStdin(io.stdin);
   }
+  refuseLanguageModel(resolve(io.cwd, positionals[0]), 'predict');
   const h = await init(v.backend ? { backend: v.backend as 'wasm' } : {});
   const file = openModelFile(h, resolve(io.cwd, positionals[0])), { labels, maxLen } = file;
   const K = labels.length;

@@ -10,7 +10,11 @@ Trains a classifier on a CSV with a header row and columns 'label' and 'sequence
 a tagger: the sequence is words separated by spaces and the label one tag per word, also separated
 by spaces (e.g. label "DET NOUN VERB", sequence "the dog barks").
 
-  --task classify|tag           one label per row (default), or one tag per word
+  --task classify|tag|lm        one label per row (default), one tag per word, or a language model
+                                (lm: the file is plain text, not a CSV: one example per line, framed by
+                                begin/end markers; char tokenizer by default, or --tokenizer word)
+  --context N                   --task lm: read the file as one running text cut into windows of N tokens
+                                (a line break is a token) instead of one example per line
   --from DIR|MODEL-ID           fine-tune a pretrained BERT-family checkpoint (a directory with
                                 config.json, model.safetensors and tokenizer files, or a Hugging Face
                                 model id, downloaded once into the cache: $HEED_CACHE, else
@@ -69,11 +73,16 @@ export const DEFAULTS = {
   // A pretrained encoder (--from): Hugging Face Trainer's defaults (3 epochs, lr 5e-5, linear decay,
   // weight decay 0); early stopping still guards the epochs.
   bert: { epochs: 3, lr: 5e-5, patience: 2, weightDecay: 0, tokenDropout: 0 },
+  // A small GPT on a few thousand lines (src/cli/lm.ts): nanoGPT's lr for small models, its weight
+  // decay, no token dropout (every input token is the next one's context).
+  decoder: { epochs: 40, lr: 3e-3, patience: 3, weightDecay: 0.1, tokenDropout: 0 },
 } as const;
 
 export interface TrainFlags {
-  task: 'classify' | 'tag';
-  model: 'transformer' | 'pooling' | 'tagger' | 'bert';
+  task: 'classify' | 'tag' | 'lm';
+  model: 'transformer' | 'pooling' | 'tagger' | 'bert' | 'decoder';
+  /** --task lm: --context N cuts a running text into windows of N tokens (null: one example per line). */
+  context: number | null;
   /** --from: the checkpoint to fine-tune (a directory or a Hub model id), else null. */
   from: string | null;
   /** --freeze: the embeddings and the first N layers ('encoder': all) stay pretrained. */
@@ -98,13 +107,24 @@ export function trainFlags(args: string[], cwd: string): { file: string | null; 
     'weight-decay': { type: 'string' }, 'token-dropout': { type: 'string' }, 'd-model': { type: 'string' },
     'no-refit': { type: 'boolean' }, threads: { type: 'string' }, delimiter: { type: 'string' },
     'char-ngrams': { type: 'string' }, buckets: { type: 'string' }, task: { type: 'string' }, from: { type: 'string' }, freeze: { type: 'string' },
+    context: { type: 'string' },
   });
   if (positionals.length > 1) throw new UsageError(`train: expected one CSV file, got ${positionals.length} arguments`);
-  const task = choiceFlag(v.task, 'task', 'classify', ['classify', 'tag'] as const);
+  const task = choiceFlag(v.task, 'task', 'classify', ['classify', 'tag', 'lm'] as const);
   const modelFlag = choiceFlag(v.model, 'model', 'auto', ['auto', 'transformer', 'pooling'] as const);
   const tokFlag = choiceFlag(v.tokenizer, 'tokenizer', 'auto', ['auto', 'ngram', 'word', 'char'] as const);
   if (task === 'tag' && modelFlag !== 'auto') throw new UsageError(`--model ${modelFlag} classifies rows; --task tag trains a tagger (leave --model out)`);
   if (task === 'tag' && v.resume) throw new UsageError('--resume is not available with --task tag yet (a tagging run keeps no checkpoint)');
+  if (task === 'lm') {
+    if (modelFlag !== 'auto') throw new UsageError(`--model ${modelFlag} classifies rows; --task lm trains a language model (leave --model out)`);
+    if (tokFlag === 'ngram') throw new UsageError('--tokenizer ngram hashes features and cannot be generated from; --task lm takes char (default) or word');
+    if (v.resume) throw new UsageError('--resume is not available with --task lm yet (a language-model run keeps no checkpoint)');
+    if (v.from !== undefined) throw new UsageError('--from fine-tunes a classifier; --task lm is not available with it');
+    if (v['token-dropout'] !== undefined) throw new UsageError("--token-dropout is not used with --task lm (every token is the context of the next)");
+    if (v.context !== undefined && v['max-len'] !== undefined) throw new UsageError('--max-len sets the context of one example per line; with --context, the windows are the context (give one of them)');
+  } else if (v.context !== undefined) {
+    throw new UsageError('--context is for --task lm (windows of a running text)');
+  }
   const from = v.from === undefined ? null : nonEmpty(v.from, 'from');
   if (from !== null) {
     if (task === 'tag') throw new UsageError('--from fine-tunes a classifier; --task tag is not available with it yet');
@@ -113,13 +133,14 @@ export function trainFlags(args: string[], cwd: string): { file: string | null; 
   }
   if (v.freeze !== undefined && from === null) throw new UsageError('--freeze keeps pretrained layers: it needs --from');
   const freeze = v.freeze === undefined ? undefined : String(v.freeze) === 'encoder' ? 'encoder' as const : intFlag(v.freeze, 'freeze', 0, 0, 1000);
-  const model = from !== null ? 'bert' : task === 'tag' ? 'tagger' : modelFlag === 'auto' ? 'pooling' : modelFlag;
+  const model = from !== null ? 'bert' : task === 'lm' ? 'decoder' : task === 'tag' ? 'tagger' : modelFlag === 'auto' ? 'pooling' : modelFlag;
   const d = DEFAULTS[model];
   const flags: TrainFlags = {
     task,
     model,
     from,
     freeze,
+    context: v.context === undefined ? null : intFlag(v.context, 'context', 0, 1, 4096),
     search: task === 'classify' && from === null && modelFlag === 'auto' && tokFlag === 'auto',
     given: { weightDecay: v['weight-decay'] !== undefined, tokenDropout: v['token-dropout'] !== undefined, charNgrams: v['char-ngrams'] !== undefined },
     epochs: intFlag(v.epochs, 'epochs', d.epochs, 1, 100000),
@@ -128,7 +149,7 @@ export function trainFlags(args: string[], cwd: string): { file: string | null; 
     maxLen: v['max-len'] === undefined ? null : intFlag(v['max-len'], 'max-len', 0, 1, 100000),
     // Sub-word features suit the pooling model; the transformer's cost grows with the square of the
     // length, so it keeps one id per word.
-    tokenizer: tokFlag === 'auto' ? (model === 'pooling' ? 'ngram' : 'word') : tokFlag,
+    tokenizer: tokFlag === 'auto' ? (model === 'pooling' ? 'ngram' : model === 'decoder' ? 'char' : 'word') : tokFlag,
     seed: intFlag(v.seed, 'seed', 0, 0, 2 ** 31 - 1),
     valSplit: floatFlag(v['val-split'], 'val-split', 0.2, (x) => x >= 0 && x < 1, 'a fraction in [0, 1)'),
     patience: intFlag(v.patience, 'patience', d.patience, 0, 100000),

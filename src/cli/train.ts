@@ -83,6 +83,7 @@ function interruptedLine(st: RunState): string {
 const CHECKPOINT_EVERY_MS = 1000;
 
 async function trainRun(file: string, f: TrainFlags, io: Io, st: RunState): Promise<number> {
+  if (f.task === 'lm') return (await import('./lm.js')).trainLm(file, f, io, await init(f.backend ? { backend: f.backend } : {}));
   if (f.task === 'tag') return (await import('./tag.js')).trainTagger(file, f, io, await init(f.backend ? { backend: f.backend } : {}));
   if (f.from !== null) return (await import('./finetune.js')).fineTune(file, f, io, await init(f.backend ? { backend: f.backend } : {}));
   const ckptPath = st.ckptPath;
