@@ -30,6 +30,9 @@ export interface Loaded { model: Model; tokenizer: TextTokenizer; labels: readon
  *  its positions: their mean (mean pooling), or only the first (`first`: BERT's [CLS]). */
 export function rollout(layers: Float32Array[], H: number, T: number, first = false): number[] {
   let R: Float64Array | null = null;
+  layers.forEach((A, l) => {
+    if (A?.length !== H * T * T) throw new HeedError(`rollout: layer ${l} has ${A?.length} weights; H·T·T = ${H}·${T}·${T} = ${H * T * T}`);
+  });
   for (const A of layers) {
     const M = new Float64Array(T * T);
     for (let h = 0; h < H; h++) for (let i = 0; i < T * T; i++) M[i] += A[h * T * T + i] / H;

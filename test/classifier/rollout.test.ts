@@ -24,4 +24,8 @@ describe('rollout', () => {
     expect(mean[0]).toBeCloseTo(0.375, 12);
     expect(mean[1]).toBeCloseTo(0.625, 12);
   });
+
+  it('refuses layers of the wrong size rather than reading past them', () => {
+    expect(() => rollout([A1, Float32Array.from([0, 1, 0, 1])], 2, 2)).toThrow('rollout: layer 0 has 4 weights; H·T·T = 2·2·2 = 8');
+  });
 });
