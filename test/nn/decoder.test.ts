@@ -9,6 +9,7 @@ import { lossOf } from '../../src/nn/targets.js';
 import { ALL_BACKENDS, WASM_BACKENDS } from '../ops/backends.js';
 import { importDist } from '../dist.js';
 import { expectClose } from '../util.js';
+import { centralDiffs, trainingLoss } from './util.js';
 
 interface Enc { shape: number[]; data: number[] }
 type Dict = Record<string, Enc>;
@@ -71,27 +72,11 @@ describe.skipIf(process.env.HEED_TEST_BACKENDS)('causalLM', async () => {
       // and perturb everything, so that every path matters.
       m.loadStateDict(Object.fromEntries(Object.entries(m.stateDict()).map(([k, v]) =>
         [k, { shape: v.shape, data: v.data.map((x, i) => (k.includes('ln_') ? x : x * 20) + 0.1 * Math.sin(i + k.length)) }])));
-      const loss = (): number => {
-        const p = m.prepare(tokens, 2, 5);
-        js.be.zero(m.grads, m.layout.total);
-        m.runForward(p, 2, 5);
-        const l = lossOf(m, p, 2, labels);
-        m.runBackward(p, 2, 5);
-        return l;
-      };
+      const loss = () => trainingLoss(m, tokens, [2, 5], labels);
       loss();
-      const grads = js.be.read(m.grads, m.layout.total), params = js.be.read(m.params, m.layout.total), h = 2e-3;
+      const grads = js.be.read(m.grads, m.layout.total), all = centralDiffs(m, loss, undefined, 2e-3);
       for (const e of m.layout.entries) {
-        const num = new Float32Array(e.size);
-        for (let i = 0; i < e.size; i++) {
-          const x0 = params[e.offset + i];
-          js.be.write(m.params, [x0 + h], e.offset + i);
-          const fp = loss();
-          js.be.write(m.params, [x0 - h], e.offset + i);
-          const fm = loss();
-          js.be.write(m.params, [x0], e.offset + i);
-          num[i] = (fp - fm) / (2 * h);
-        }
+        const num = all.subarray(e.offset, e.offset + e.size);
         try { expectClose(grads.subarray(e.offset, e.offset + e.size), num, 2e-3, 2e-2); } catch (err) { throw new Error(`${e.name}: ${(err as Error).message}`); }
       }
       m.dispose();

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { init } from '../../src/index.js';
 import { expectClose } from '../util.js';
-import { lossAndGrads, numericParamGrads, paramAt } from './util.js';
+import { centralDiffs, lossAndGrads, numericParamGrads, paramAt, trainingLoss } from './util.js';
 import { lossOf } from '../../src/nn/targets.js';
 
 const js = await init({ backend: 'js' });
@@ -52,27 +52,11 @@ describe('whole-model gradients, one class per token', () => {
     const m = js.tokenClassifier({ vocabSize: 7, maxLen: 6, dModel: 4, heads: 2, ffDim: 6, layers: 2, classes: 3, seed: 5 });
     // One label per token; -100 at the padding and at one real token.
     const labels = Int32Array.from([0, 2, 1, -100, 2, 1, 1, 0, -100, -100]);
-    const loss = (): number => {
-      const p = m.prepare(tokens, 2, 5);
-      js.be.zero(m.grads, m.layout.total);
-      m.runForward(p, 2, 5);
-      const l = lossOf(m, p, 2, labels);
-      m.runBackward(p, 2, 5);
-      return l;
-    };
+    const loss = () => trainingLoss(m, tokens, shape, labels);
     loss();
-    const grads = js.be.read(m.grads, m.layout.total), params = js.be.read(m.params, m.layout.total), h = 1e-2;
+    const grads = js.be.read(m.grads, m.layout.total), all = centralDiffs(m, loss);
     for (const e of m.layout.entries) {
-      const num = new Float32Array(e.size);
-      for (let i = 0; i < e.size; i++) {
-        const x0 = params[e.offset + i];
-        js.be.write(m.params, [x0 + h], e.offset + i);
-        const fp = loss();
-        js.be.write(m.params, [x0 - h], e.offset + i);
-        const fm = loss();
-        js.be.write(m.params, [x0], e.offset + i);
-        num[i] = (fp - fm) / (2 * h);
-      }
+      const num = all.subarray(e.offset, e.offset + e.size);
       try { expectClose(grads.subarray(e.offset, e.offset + e.size), num, 2e-3, 2e-2); } catch (err) { throw new Error(`${e.name}: ${(err as Error).message}`); }
     }
   });

@@ -2,6 +2,7 @@
 // model's own passes, and finite differences over the parameter block.
 import type { Context } from '../../src/context.js';
 import type { Model } from '../../src/nn/model.js';
+import { lossOf } from '../../src/nn/targets.js';
 
 /** Mean loss of one batch (no update); leaves the gradient of that loss in model.grads. */
 export function lossAndGrads(model: Model, tokens: Int32Array, shape: [number, number], labels: Int32Array | Float32Array): { loss: number; grads: Float32Array } {
@@ -17,21 +18,38 @@ export function lossAndGrads(model: Model, tokens: Int32Array, shape: [number, n
   return { loss, grads: be.read(model.grads, n) };
 }
 
-/** Central differences of the mean loss with respect to every parameter (indices `which`). */
-export function numericParamGrads(model: Model, tokens: Int32Array, shape: [number, number], labels: Int32Array | Float32Array,
-                                  which: number[], h = 1e-2): Float32Array {
-  const { be } = model, out = new Float32Array(which.length);
-  const params = be.read(model.params, model.layout.total);
-  which.forEach((i, j) => {
+/** Central differences of `loss()` with respect to the parameters at indices `which` (every one
+ *  when absent); each parameter is restored after its two evaluations. */
+export function centralDiffs(model: Model, loss: () => number, which?: number[], h = 1e-2): Float32Array {
+  const { be } = model, params = be.read(model.params, model.layout.total);
+  const at = which ?? [...params.keys()], out = new Float32Array(at.length);
+  at.forEach((i, j) => {
     const x0 = params[i];
     be.write(model.params, [x0 + h], i);
-    const fp = lossAndGrads(model, tokens, shape, labels).loss;
+    const fp = loss();
     be.write(model.params, [x0 - h], i);
-    const fm = lossAndGrads(model, tokens, shape, labels).loss;
+    const fm = loss();
     be.write(model.params, [x0], i);
     out[j] = (fp - fm) / (2 * h);
   });
   return out;
+}
+
+/** Central differences of the mean loss with respect to every parameter (indices `which`). */
+export function numericParamGrads(model: Model, tokens: Int32Array, shape: [number, number], labels: Int32Array | Float32Array,
+                                  which: number[], h = 1e-2): Float32Array {
+  return centralDiffs(model, () => lossAndGrads(model, tokens, shape, labels).loss, which, h);
+}
+
+/** The mean loss of a batch through the training path (lossOf: targets checked and written),
+ *  leaving its gradient in model.grads. */
+export function trainingLoss(model: Model, tokens: Int32Array, [B, T]: [number, number], labels: ArrayLike<number>): number {
+  const p = model.prepare(tokens, B, T);
+  model.be.zero(model.grads, model.layout.total);
+  model.runForward(p, B, T);
+  const l = lossOf(model, p, B, labels);
+  model.runBackward(p, B, T);
+  return l;
 }
 
 /** The parameter (by name) that holds flat index i. */
